@@ -1,0 +1,4 @@
+#ifndef CNGHTTP2_H
+#define CNGHTTP2_H
+#include <nghttp2/nghttp2.h>
+#endif

@@ -1,0 +1,1 @@
+int cprotocplugin_placeholder(void) { return 0; }

@@ -1,0 +1,12 @@
+#ifndef CZLIB_H
+#define CZLIB_H
+#include <zlib.h>
+
+// deflateInit2/inflateInit2 are macros over the *_ versions: give Swift a callable door.
+static inline int czlib_deflate_init_gzip(z_stream *stream, int level) {
+  return deflateInit2(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+}
+static inline int czlib_inflate_init_gzip(z_stream *stream) {
+  return inflateInit2(stream, 15 + 16);
+}
+#endif
