@@ -32,7 +32,8 @@ struct HeaderList: ExpressibleByArrayLiteral {
         nva.append(
           nghttp2_nv(
             name: storage.baseAddress! + offset, value: storage.baseAddress! + offset + nameLength,
-            namelen: nameLength, valuelen: valueLength, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+            namelen: nameLength, valuelen: valueLength, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+        )
         offset += nameLength + valueLength
       }
       return nva.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }

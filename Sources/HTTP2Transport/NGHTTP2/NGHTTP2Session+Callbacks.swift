@@ -5,7 +5,9 @@ protocol NGHTTP2SessionDelegate: AnyObject {
   /// A HEADERS frame opens a new stream (a request, on a server).
   func streamOpened(_ streamID: Int32)
   /// One header field; return false to reset the stream.
-  func headerReceived(_ streamID: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
+  func headerReceived(
+    _ streamID: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer
+  )
     -> Bool
   /// A complete header block (request or response headers, or trailers).
   func headersComplete(_ streamID: Int32, endStream: Bool)
@@ -14,7 +16,8 @@ protocol NGHTTP2SessionDelegate: AnyObject {
   func endOfStreamReceived(_ streamID: Int32)
   func streamClosed(_ streamID: Int32, errorCode: UInt32)
   /// nghttp2 asks for up to `buffer.count` bytes of the stream's body.
-  func readData(_ streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2Session
+  func readData(_ streamID: Int32, into buffer: UnsafeMutableRawBufferPointer)
+    -> NGHTTP2Session
     .DataRead
   /// We sent a frame that ended our side of the stream.
   func endOfStreamSent(_ streamID: Int32)
@@ -80,7 +83,8 @@ extension NGHTTP2Session {
     }
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) {
       _, _, streamID, data, length, userData in
-      owner(userData).delegate.dataReceived(streamID, UnsafeRawBufferPointer(start: data, count: length))
+      owner(userData).delegate.dataReceived(
+        streamID, UnsafeRawBufferPointer(start: data, count: length))
       return 0
     }
     nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) {
@@ -111,7 +115,8 @@ extension NGHTTP2Session {
         case .deferred:
           return Int(NGHTTP2_ERR_DEFERRED.rawValue)
         case .last(let count, let trailers):
-          flags!.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue | NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+          flags!.pointee |=
+            NGHTTP2_DATA_FLAG_EOF.rawValue | NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
           trailers.withNameValues { nva, nvCount in
             _ = nghttp2_submit_trailer(session, streamID, nva, nvCount)
           }

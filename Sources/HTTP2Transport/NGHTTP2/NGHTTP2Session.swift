@@ -168,7 +168,8 @@ final class NGHTTP2Session {
     var bytes = payload.bigEndian
     withUnsafeBytes(of: &bytes) { raw in
       _ = nghttp2_submit_ping(
-        session, UInt8(NGHTTP2_FLAG_NONE.rawValue), raw.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        session, UInt8(NGHTTP2_FLAG_NONE.rawValue),
+        raw.baseAddress?.assumingMemoryBound(to: UInt8.self))
     }
   }
 

@@ -53,7 +53,8 @@ extension ServerConnection {
     } else {
       session.submitResponse(
         streamID: stream.id,
-        headers: ResponseHead.trailersOnly(Status(code: code, message: message), [:], httpStatus: http),
+        headers: ResponseHead.trailersOnly(
+          Status(code: code, message: message), [:], httpStatus: http),
         hasBody: false)
       stream.failInbound(RPCError(code: code, message: message))
     }

@@ -68,7 +68,9 @@ extension ServerConnection {
     lifecycle.keepaliveDeadline = eventLoop.scheduleTask(
       in: TimeAmount(configuration.keepaliveTimeout)
     ) {
-      self.logger.debug("closing a connection that did not answer a keepalive PING", metadata: ["peer": "\(self.peer)"])
+      self.logger.debug(
+        "closing a connection that did not answer a keepalive PING",
+        metadata: ["peer": "\(self.peer)"])
       self.closeNow()
     }
   }
@@ -89,7 +91,8 @@ extension ServerConnection {
     let noticeDelay = min(grace, .seconds(1))
     lifecycle.finalGoAway = eventLoop.scheduleTask(in: TimeAmount(noticeDelay)) {
       self.lifecycle.finalGoAway = nil
-      self.session.submitGoAway(lastStreamID: self.session.lastProcessedStreamID, errorCode: .noError)
+      self.session.submitGoAway(
+        lastStreamID: self.session.lastProcessedStreamID, errorCode: .noError)
       self.flush()
     }
     lifecycle.grace = eventLoop.scheduleTask(in: TimeAmount(grace)) {

@@ -8,7 +8,9 @@ extension ServerConnection: NGHTTP2SessionDelegate {
     streamCountChanged()
   }
 
-  func headerReceived(_ streamID: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
+  func headerReceived(
+    _ streamID: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer
+  )
     -> Bool
   {
     guard let stream = streams[streamID], stream.method == nil else { return true }
@@ -47,7 +49,8 @@ extension ServerConnection: NGHTTP2SessionDelegate {
     streamCountChanged()
   }
 
-  func readData(_ streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2Session
+  func readData(_ streamID: Int32, into buffer: UnsafeMutableRawBufferPointer)
+    -> NGHTTP2Session
     .DataRead
   {
     guard let stream = streams[streamID] else { return .deferred }

@@ -73,7 +73,9 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     do {
       try session.receive(buffer)
     } catch {
-      logger.debug("closing a connection after an HTTP/2 error", metadata: ["peer": "\(peer)", "error": "\(error)"])
+      logger.debug(
+        "closing a connection after an HTTP/2 error",
+        metadata: ["peer": "\(peer)", "error": "\(error)"])
       flush()
       context.close(promise: nil)
       return

@@ -23,7 +23,8 @@ enum GRPCTimeout {
   /// The shortest exact-enough encoding: the finest unit whose amount fits in 8 digits.
   static func format(_ duration: Duration) -> String {
     let nanoseconds = max(
-      0, duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+      0,
+      duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     let units: [(Int64, Character)] = [
       (1, "n"), (1_000, "u"), (1_000_000, "m"), (1_000_000_000, "S"), (60_000_000_000, "M"),
       (3_600_000_000_000, "H"),

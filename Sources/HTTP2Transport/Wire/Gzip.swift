@@ -10,7 +10,8 @@ enum Gzip {
 
   static func compress(_ input: [UInt8]) -> [UInt8] {
     var stream = z_stream()
-    precondition(czlib_deflate_init_gzip(&stream, Z_DEFAULT_COMPRESSION) == Z_OK, "zlib: deflateInit")
+    precondition(
+      czlib_deflate_init_gzip(&stream, Z_DEFAULT_COMPRESSION) == Z_OK, "zlib: deflateInit")
     defer { deflateEnd(&stream) }
     var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))))
     let produced = input.withUnsafeBufferPointer { source in
@@ -46,7 +47,8 @@ enum Gzip {
           result = inflate(&stream, Z_NO_FLUSH)
           output.append(contentsOf: target.prefix(target.count - Int(stream.avail_out)))
         }
-      } while result == Z_OK && output.count <= limit && (stream.avail_in > 0 || stream.avail_out == 0)
+      } while result == Z_OK && output.count <= limit
+        && (stream.avail_in > 0 || stream.avail_out == 0)
     }
     if output.count > limit { throw .tooLarge }
     guard result == Z_STREAM_END else { throw .invalid }

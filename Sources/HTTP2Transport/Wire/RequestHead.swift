@@ -63,7 +63,9 @@ enum ResponseHead {
 
   static func trailers(_ status: Status, _ metadata: Metadata) -> HeaderList {
     var list: HeaderList = [("grpc-status", String(status.code.rawValue))]
-    if !status.message.isEmpty { list.append("grpc-message", PercentEncoding.encode(status.message)) }
+    if !status.message.isEmpty {
+      list.append("grpc-message", PercentEncoding.encode(status.message))
+    }
     append(metadata, to: &list)
     return list
   }
@@ -77,7 +79,9 @@ enum ResponseHead {
       ("grpc-accept-encoding", acceptEncoding),
       ("grpc-status", String(status.code.rawValue)),
     ]
-    if !status.message.isEmpty { list.append("grpc-message", PercentEncoding.encode(status.message)) }
+    if !status.message.isEmpty {
+      list.append("grpc-message", PercentEncoding.encode(status.message))
+    }
     append(metadata, to: &list)
     return list
   }
