@@ -1,0 +1,54 @@
+/// One method a server serves: its descriptor and its handler, working on encoded messages.
+public struct ServerMethod: Sendable {
+  public let descriptor: MethodDescriptor
+  public let handler: Handler
+
+  /// The four call shapes. Unary keeps its own shape: the transport runs it without streams.
+  public enum Handler: Sendable {
+    case unary(@Sendable (_ request: [UInt8], ServerContext) async throws -> [UInt8])
+    case serverStreaming(
+      @Sendable (_ request: [UInt8], any MessageSink, ServerContext) async throws -> Void)
+    case clientStreaming(@Sendable (any MessageSource, ServerContext) async throws -> [UInt8])
+    case bidiStreaming(
+      @Sendable (any MessageSource, any MessageSink, ServerContext) async throws -> Void)
+  }
+
+  public init(descriptor: MethodDescriptor, handler: Handler) {
+    self.descriptor = descriptor
+    self.handler = handler
+  }
+}
+
+extension ServerMethod {
+  /// The same method with interceptors around its handler, the first one outermost.
+  func intercepted(by interceptors: [any ServerInterceptor]) -> ServerMethod {
+    guard !interceptors.isEmpty else { return self }
+    let chain = InterceptorChain(interceptors: interceptors)
+    switch handler {
+    case .unary(let handle):
+      return ServerMethod(
+        descriptor: descriptor,
+        handler: .unary { request, context in
+          try await chain.run(context) { try await handle(request, $0) }
+        })
+    case .serverStreaming(let handle):
+      return ServerMethod(
+        descriptor: descriptor,
+        handler: .serverStreaming { request, sink, context in
+          try await chain.run(context) { try await handle(request, sink, $0) }
+        })
+    case .clientStreaming(let handle):
+      return ServerMethod(
+        descriptor: descriptor,
+        handler: .clientStreaming { source, context in
+          try await chain.run(context) { try await handle(source, $0) }
+        })
+    case .bidiStreaming(let handle):
+      return ServerMethod(
+        descriptor: descriptor,
+        handler: .bidiStreaming { source, sink, context in
+          try await chain.run(context) { try await handle(source, sink, $0) }
+        })
+    }
+  }
+}
