@@ -63,3 +63,17 @@ extension Arena {
     array(values) { bytes, arena in arena.binary(bytes) }
   }
 }
+
+extension Arena {
+  /// A C array of protobuf-c booleans (C `int`).
+  package mutating func bools(_ values: [Bool]) -> UnsafeMutablePointer<protobuf_c_boolean>? {
+    array(values) { value, _ in value ? 1 : 0 }
+  }
+
+  /// A C array of protobuf-c enum values of type `CEnum`.
+  package mutating func enums<Enum: ProtoEnum, CEnum: RawRepresentable>(
+    _ values: [Enum], as type: CEnum.Type
+  ) -> UnsafeMutablePointer<CEnum>? where CEnum.RawValue: FixedWidthInteger {
+    array(values) { value, _ in Bridge.cEnum(value.rawValue, as: CEnum.self) }
+  }
+}

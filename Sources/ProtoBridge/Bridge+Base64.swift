@@ -1,11 +1,11 @@
-/// Standard base64 (RFC 4648) decoding for descriptor bytes embedded in generated code;
-/// whitespace is skipped so literals may be wrapped. No Foundation needed.
-package enum Base64 {
-  package static func decode(_ text: String) -> [UInt8] {
+extension Bridge {
+  /// Decodes standard base64 (RFC 4648) as generated code embeds descriptor bytes; padding
+  /// and whitespace are skipped so literals may be wrapped over lines. No Foundation.
+  package static func base64(_ text: String) -> [UInt8] {
     var output: [UInt8] = []
     output.reserveCapacity(text.utf8.count / 4 * 3)
     var accumulator: UInt32 = 0
-    var bits = 0
+    var bits: UInt32 = 0
     for char in text.utf8 {
       let value: UInt32
       switch char {
@@ -14,13 +14,13 @@ package enum Base64 {
       case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt32(char - UInt8(ascii: "0")) + 52
       case UInt8(ascii: "+"): value = 62
       case UInt8(ascii: "/"): value = 63
-      default: continue  // padding and whitespace
+      default: continue
       }
-      accumulator = accumulator << 6 | value
+      accumulator = (accumulator << 6 | value) & 0xFFFF
       bits += 6
       if bits >= 8 {
         bits -= 8
-        output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+        output.append(UInt8(truncatingIfNeeded: accumulator >> bits))
       }
     }
     return output
