@@ -1,2 +1,0 @@
-// Placeholder until scripts/gen writes protoc-c output here.
-int cprotowire_placeholder(void) { return 0; }
