@@ -66,3 +66,30 @@ package enum Bridge {
     CEnum(rawValue: CEnum.RawValue(truncatingIfNeeded: value))!
   }
 }
+
+extension Bridge {
+  /// Unpacks `bytes` as the message `descriptor` describes and copies it into a `Message`;
+  /// the C struct is freed on every path.
+  package static func decode<Message: CBridgedMessage>(
+    _ bytes: [UInt8], descriptor: UnsafePointer<ProtobufCMessageDescriptor>, as type: Message.Type
+  ) throws -> Message {
+    let unpacked = bytes.withUnsafeBufferPointer {
+      protobuf_c_message_unpack(descriptor, nil, $0.count, $0.baseAddress)
+    }
+    guard let unpacked else {
+      throw WireDecodingError(
+        messageName: String(cString: descriptor.pointee.name), byteCount: bytes.count)
+    }
+    defer { protobuf_c_message_free_unpacked(unpacked, nil) }
+    return Message(bridging: UnsafeRawPointer(unpacked))
+  }
+
+  /// Packs the C struct of a message built in an arena (its descriptor set by `__init`).
+  package static func pack(_ cStruct: UnsafeMutableRawPointer) -> [UInt8] {
+    let message = cStruct.assumingMemoryBound(to: ProtobufCMessage.self)
+    let size = protobuf_c_message_get_packed_size(message)
+    return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+      count = protobuf_c_message_pack(message, buffer.baseAddress)
+    }
+  }
+}

@@ -44,10 +44,8 @@ struct FileEmitter {
       lines.append("internal import CProtobufC")
       lines.append("internal import \(options.cModule)")
     }
-    if hasTypes || !file.services.isEmpty {
-      lines.append("public import ProtoBridge")
-      lines.append("public import RPCCore")
-    }
+    if hasTypes { lines.append("public import ProtoBridge") }
+    if !file.services.isEmpty { lines.append("public import RPCCore") }
     if file.dependencies.contains(where: { !localFiles.contains($0) }) {
       lines.append(contentsOf: options.imports.map { "public import \($0)" })
     }

@@ -5,26 +5,15 @@ extension MessageEmitter {
     let c = entry.cLower
     writer.block("extension \(entry.swiftName): CBridgedMessage") { writer in
       writer.block("\(visibility)init(wireBytes: [UInt8]) throws") { writer in
-        writer.block("let unpacked = wireBytes.withUnsafeBufferPointer") { writer in
-          writer.line("\(c)__unpack(nil, $0.count, $0.baseAddress)")
-        }
-        writer.block("guard let unpacked else") { writer in
-          writer.line(
-            "throw WireDecodingError(messageName: \"\(message.fullName)\", byteCount: wireBytes.count)")
-        }
-        writer.line("defer { \(c)__free_unpacked(unpacked, nil) }")
-        writer.line("self.init(bridging: UnsafeRawPointer(unpacked))")
+        writer.line("// protoc-c has pack/unpack functions for top-level messages only; the")
+        writer.line("// descriptor, which __init stores, works for every message.")
+        writer.line("var probe = \(entry.cStruct)()")
+        writer.line("\(c)__init(&probe)")
+        writer.line("self = try Bridge.decode(wireBytes, descriptor: probe.base.descriptor, as: Self.self)")
       }
       writer.line()
       writer.block("\(visibility)func wireBytes() -> [UInt8]") { writer in
-        writer.closure("Arena.with { arena in") { writer in
-          writer.line("let message = cStruct(in: &arena).assumingMemoryBound(to: \(entry.cStruct).self)")
-          writer.line("let size = \(c)__get_packed_size(message)")
-          writer.closure("return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in") {
-            writer in
-            writer.line("count = \(c)__pack(message, buffer.baseAddress)")
-          }
-        }
+        writer.line("Arena.with { arena in Bridge.pack(cStruct(in: &arena)) }")
       }
       writer.line()
       emitDecode(message, entry: entry, into: &writer)
