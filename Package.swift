@@ -105,9 +105,14 @@ let package = Package(
         .product(name: "NIOPosix", package: "swift-nio"),
       ],
       swiftSettings: strictness),
+    // protoc-c output for the test-only protos of Tests/ProtoBridgeTests/Proto (scripts/gen).
+    .target(name: "CBridgeTestWire", dependencies: ["CProtobufC"], path: "Tests/CBridgeTestWire"),
     .testTarget(
       name: "ProtoBridgeTests",
-      dependencies: ["ProtoBridge", "StandardProtos", "ChatProtos", "RPCCore"],
+      dependencies: [
+        "ProtoBridge", "StandardProtos", "ChatProtos", "RPCCore", "CBridgeTestWire", "CProtobufC",
+      ],
+      exclude: ["Proto"],
       swiftSettings: strictness),
     .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore"], swiftSettings: strictness),
   ]

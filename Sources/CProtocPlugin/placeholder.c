@@ -1,1 +1,0 @@
-int cprotocplugin_placeholder(void) { return 0; }
