@@ -172,9 +172,9 @@ class RawConnection:
         return self.wait(stream_id, timeout)
 
     def wait_closed(self, timeout: float) -> None:
-        """Reads (answering PINGs) until the server closes the connection or sends GOAWAY."""
+        """Reads (answering PINGs) until the server sends GOAWAY or closes the connection."""
         deadline = time.monotonic() + timeout
-        while not self.closed:
+        while not self.closed and not self.goaway_received:
             if time.monotonic() > deadline:
                 raise TimeoutError("the server kept the connection open")
             self._read_once(deadline - time.monotonic())
@@ -194,6 +194,11 @@ class RawConnection:
             events = self.conn.receive_data(data)
         except h2.exceptions.ProtocolError:
             self.closed = True
+            # h2 refuses frames after a GOAWAY that HTTP/2 allows (the PING of a graceful
+            # shutdown, DATA of draining streams), even within the GOAWAY's own read.
+            if self.conn.state_machine.state == h2.connection.ConnectionState.CLOSED:
+                self.goaway_received = True
+                return
             raise
         for event in events:
             self._handle(event)
