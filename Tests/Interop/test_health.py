@@ -7,7 +7,12 @@ from grpc_health.v1 import health_pb2
 SERVING = health_pb2.HealthCheckResponse.SERVING
 SERVICE_UNKNOWN = health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
 
-REGISTERED_SERVICES = ["", "chat.v1.ChatService", "social.v1.UserService", "social.v1.FollowService"]
+REGISTERED_SERVICES = [
+    "",
+    "chat.v1.ChatService",
+    "social.v1.UserService",
+    "social.v1.FollowService",
+]
 
 
 @pytest.mark.parametrize("service", REGISTERED_SERVICES)

@@ -203,7 +203,9 @@ def _empty_call(channel, path: str):
 
 def test_unimplemented_method(channel):
     with pytest.raises(grpc.RpcError) as info:
-        _empty_call(channel, "/grpc.testing.TestService/UnimplementedCall")(Empty(), timeout=TIMEOUT)
+        _empty_call(channel, "/grpc.testing.TestService/UnimplementedCall")(
+            Empty(), timeout=TIMEOUT
+        )
     assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 

@@ -106,7 +106,9 @@ T = descriptor_pb2.FieldDescriptorProto
 OPTIONAL, REPEATED = T.LABEL_OPTIONAL, T.LABEL_REPEATED
 INT32, BOOL, BYTES, STRING = T.TYPE_INT32, T.TYPE_BOOL, T.TYPE_BYTES, T.TYPE_STRING
 MSG, ENUM = T.TYPE_MESSAGE, T.TYPE_ENUM
-BOOL_VALUE, PAYLOAD, ECHO = ".grpc.testing.BoolValue", ".grpc.testing.Payload", ".grpc.testing.EchoStatus"
+BOOL_VALUE = ".grpc.testing.BoolValue"
+PAYLOAD = ".grpc.testing.Payload"
+ECHO = ".grpc.testing.EchoStatus"
 TESTING_FIELDS = {
     "BoolValue": [(1, "value", BOOL, OPTIONAL, "")],
     "Payload": [(1, "type", ENUM, OPTIONAL, ".grpc.testing.PayloadType"),
@@ -128,8 +130,11 @@ TESTING_FIELDS = {
     "StreamingInputCallRequest": [(1, "payload", MSG, OPTIONAL, PAYLOAD),
                                   (2, "expect_compressed", MSG, OPTIONAL, BOOL_VALUE)],
     "StreamingInputCallResponse": [(1, "aggregated_payload_size", INT32, OPTIONAL, "")],
-    "ResponseParameters": [(1, "size", INT32, OPTIONAL, ""), (2, "interval_us", INT32, OPTIONAL, ""),
-                           (3, "compressed", MSG, OPTIONAL, BOOL_VALUE)],
+    "ResponseParameters": [
+        (1, "size", INT32, OPTIONAL, ""),
+        (2, "interval_us", INT32, OPTIONAL, ""),
+        (3, "compressed", MSG, OPTIONAL, BOOL_VALUE),
+    ],
     "StreamingOutputCallRequest": [
         (1, "response_type", ENUM, OPTIONAL, ".grpc.testing.PayloadType"),
         (2, "response_parameters", MSG, REPEATED, ".grpc.testing.ResponseParameters"),

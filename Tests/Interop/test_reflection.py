@@ -62,7 +62,8 @@ def defining_file(files, service_name: str):
 
 
 def test_file_by_filename_round_trips(reflection):
-    file = defining_file(reflection.file_containing_symbol("social.v1.FollowService"), "FollowService")
+    files = reflection.file_containing_symbol("social.v1.FollowService")
+    file = defining_file(files, "FollowService")
     assert file.package == "social.v1"
     again = [f for f in reflection.file_by_filename(file.name) if f.name == file.name]
     assert again == [file]
