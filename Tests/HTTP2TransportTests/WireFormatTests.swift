@@ -59,6 +59,14 @@ import Testing
     return Array(buffer.readableBytesView)
   }
 
+  func feed(_ deframer: inout MessageDeframer, _ bytes: [UInt8]) throws -> [[UInt8]] {
+    var messages: [[UInt8]] = []
+    try bytes.withUnsafeBytes { raw in
+      try deframer.process(raw) { messages.append($0.bytes) }
+    }
+    return messages
+  }
+
   @Test func splitsMessagesAcrossArbitraryChunks() throws {
     let stream = framed([1, 2, 3]) + framed([]) + framed(Array(repeating: 9, count: 300))
     for chunkSize in [1, 2, 5, 7, 64, stream.count] {
@@ -66,9 +74,8 @@ import Testing
       var messages: [[UInt8]] = []
       var offset = 0
       while offset < stream.count {
-        let chunk = stream[offset..<min(offset + chunkSize, stream.count)]
-        chunk.withUnsafeBytes { deframer.append($0) }
-        while let message = try deframer.next() { messages.append(message.bytes) }
+        let chunk = Array(stream[offset..<min(offset + chunkSize, stream.count)])
+        messages += try feed(&deframer, chunk)
         offset += chunkSize
       }
       #expect(messages == [[1, 2, 3], [], Array(repeating: 9, count: 300)])
@@ -78,22 +85,64 @@ import Testing
 
   @Test func refusesAnOversizedMessageAtItsPrefix() {
     var deframer = MessageDeframer(maxMessageSize: 10)
-    ([0, 0, 0, 0, 11] as [UInt8]).withUnsafeBytes { deframer.append($0) }
-    #expect(throws: MessageDeframer.Failure.tooLarge(declared: 11)) { try deframer.next() }
+    #expect(throws: MessageDeframer.Failure.tooLarge(declared: 11)) {
+      try feed(&deframer, [0, 0, 0, 0, 11])
+    }
+  }
+
+  @Test func refusesAnOversizedMessageWhosePrefixArrivesInPieces() throws {
+    var deframer = MessageDeframer(maxMessageSize: 10)
+    #expect(try feed(&deframer, [0, 0x7F, 0xFF]).isEmpty)
+    #expect(throws: MessageDeframer.Failure.tooLarge(declared: 0x7FFF_FFFF)) {
+      try feed(&deframer, [0xFF, 0xFF])
+    }
   }
 
   @Test func refusesAnUnknownFlag() {
     var deframer = MessageDeframer(maxMessageSize: 10)
-    ([2, 0, 0, 0, 0] as [UInt8]).withUnsafeBytes { deframer.append($0) }
-    #expect(throws: MessageDeframer.Failure.invalidFlag(2)) { try deframer.next() }
+    #expect(throws: MessageDeframer.Failure.invalidFlag(2)) {
+      try feed(&deframer, [2, 0, 0, 0, 0])
+    }
   }
 
   @Test func keepsATruncatedMessagePending() throws {
     var deframer = MessageDeframer(maxMessageSize: 100)
-    ([0, 0, 0, 0, 10, 1, 2] as [UInt8]).withUnsafeBytes { deframer.append($0) }
-    #expect(try deframer.next() == nil)
+    #expect(try feed(&deframer, [0, 0, 0, 0, 10, 1, 2]).isEmpty)
     #expect(deframer.pendingByteCount == 7)
     #expect(framed([7], compressed: true) == [1, 0, 0, 0, 1, 7])
+  }
+}
+
+@Suite struct OutboundMessagesTests {
+  @Test func framesMessagesAcrossAnyReadSize() {
+    let payloads: [[UInt8]] = [[1, 2, 3], [], Array(repeating: 7, count: 1000), [9]]
+    var expected: [UInt8] = []
+    for payload in payloads {
+      var buffer = ByteBuffer()
+      MessageFramer.frame(payload, compressed: false, into: &buffer)
+      expected += Array(buffer.readableBytesView)
+    }
+    for readSize in [1, 3, 5, 6, 100, 4096] {
+      var queue = OutboundMessages()
+      for payload in payloads { queue.append(payload, compressed: false) }
+      #expect(queue.pendingBytes == expected.count)
+      var out: [UInt8] = []
+      var chunk = [UInt8](repeating: 0, count: readSize)
+      while !queue.isEmpty {
+        let count = chunk.withUnsafeMutableBytes { queue.read(into: $0) }
+        #expect(count > 0)
+        out += chunk.prefix(count)
+      }
+      #expect(out == expected)
+    }
+  }
+
+  @Test func marksCompressedMessages() {
+    var queue = OutboundMessages()
+    queue.append([0xAB], compressed: true)
+    var chunk = [UInt8](repeating: 0, count: 16)
+    let count = chunk.withUnsafeMutableBytes { queue.read(into: $0) }
+    #expect(Array(chunk.prefix(count)) == [1, 0, 0, 0, 1, 0xAB])
   }
 }
 

@@ -124,8 +124,7 @@ extension ClientConnection: NGHTTP2SessionDelegate {
   )
     -> Bool
   {
-    streams[streamID]?.header(
-      name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+    streams[streamID]?.header(name: name, value: value)
     return true
   }
 

@@ -11,7 +11,7 @@ final class ClientStream: @unchecked Sendable {
   private let method: MethodDescriptor
 
   // Outbound.
-  private var pending = ByteBuffer()
+  private var pending = OutboundMessages()
   private var sendingFinished = false
   private var waitingWriter: EventLoopPromise<Void>?
 
@@ -45,10 +45,10 @@ final class ClientStream: @unchecked Sendable {
     guard !ended, !sendingFinished else {
       throw RPCError(code: .cancelled, message: "the call has ended")
     }
-    MessageFramer.frame(message, compressed: false, into: &pending)
+    pending.append(message, compressed: false)
     connection.session.resumeData(streamID: id)
     connection.scheduleFlush()
-    guard pending.readableBytes > Self.outboundHighWater else { return nil }
+    guard pending.pendingBytes > Self.outboundHighWater else { return nil }
     let promise = eventLoop.makePromise(of: Void.self)
     waitingWriter = promise
     return promise.futureResult
@@ -66,28 +66,23 @@ final class ClientStream: @unchecked Sendable {
   }
 
   func read(into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2Session.DataRead {
-    let count = min(buffer.count, pending.readableBytes)
-    if count > 0 {
-      pending.withUnsafeReadableBytes { source in
-        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.prefix(count)))
-      }
-      pending.moveReaderIndex(forwardBy: count)
-    }
-    if pending.readableBytes <= Self.outboundHighWater / 2, let writer = waitingWriter {
+    let count = pending.read(into: buffer)
+    if pending.pendingBytes <= Self.outboundHighWater / 2, let writer = waitingWriter {
       waitingWriter = nil
       writer.succeed(())
     }
-    if pending.readableBytes == 0, sendingFinished { return .end(count) }
+    if pending.isEmpty, sendingFinished { return .end(count) }
     return count > 0 ? .data(count) : .deferred
   }
 
   // MARK: Inbound, on the loop
 
-  func header(name: String, value: String) {
+  func header(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
     if headersReceived {
-      trailerFields.append((name, value))
-    } else if name == ":status" {
-      httpStatus = value
+      trailerFields.append(
+        (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+    } else if name.equals(":status") {
+      httpStatus = String(decoding: value, as: UTF8.self)
     } else {
       responseHead.add(name: name, value: value)
     }
@@ -104,16 +99,17 @@ final class ClientStream: @unchecked Sendable {
 
   func receive(_ bytes: UnsafeRawBufferPointer) {
     connection.session.consume(streamID: id, count: bytes.count)
-    deframer.append(bytes)
+    let limit = deframer.maxMessageSize
+    let gzip = responseHead.encoding == "gzip"
     do {
-      while let message = try deframer.next() {
+      try deframer.process(bytes) { message in
         var payload = message.bytes
         if message.compressed {
-          guard responseHead.encoding == "gzip" else {
+          guard gzip else {
             throw RPCError(
               code: .internalError, message: "compressed message without grpc-encoding")
           }
-          payload = try Gzip.decompress(payload, limit: deframer.maxMessageSize)
+          payload = try Gzip.decompress(payload, limit: limit)
         }
         deliver(payload)
       }

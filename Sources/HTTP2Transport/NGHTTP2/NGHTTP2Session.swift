@@ -25,7 +25,7 @@ final class NGHTTP2Session {
     /// Nothing to send now; resume with `resumeData(streamID:)` later.
     case deferred
     /// The last bytes of the body, followed by trailers.
-    case last(Int, trailers: HeaderList)
+    case last(Int, trailers: HeaderBlock)
     /// The last bytes of the body, which ends the stream (client requests).
     case end(Int)
   }
@@ -117,7 +117,7 @@ final class NGHTTP2Session {
   // MARK: Submitting frames
 
   /// Response HEADERS; with `hasBody` false they end the stream (trailers-only).
-  func submitResponse(streamID: Int32, headers: HeaderList, hasBody: Bool) {
+  func submitResponse(streamID: Int32, headers: HeaderBlock, hasBody: Bool) {
     headers.withNameValues { nva, count in
       if hasBody {
         var provider = Self.dataProvider
@@ -137,7 +137,7 @@ final class NGHTTP2Session {
     return id > 0 ? id : nil
   }
 
-  func submitTrailers(streamID: Int32, trailers: HeaderList) {
+  func submitTrailers(streamID: Int32, trailers: HeaderBlock) {
     trailers.withNameValues { nva, count in
       _ = nghttp2_submit_trailer(session, streamID, nva, count)
     }

@@ -8,6 +8,8 @@ struct ConnectionLifecycle {
   var keepaliveDeadline: Scheduled<Void>?
   var pingsSent: UInt64 = 0
   var idle: Scheduled<Void>?
+  /// When the last stream ended; the idle timer measures from here.
+  var idleSince = NIODeadline.uptimeNanoseconds(0)
   var age: Scheduled<Void>?
   var finalGoAway: Scheduled<Void>?
   var grace: Scheduled<Void>?
@@ -19,7 +21,7 @@ struct ConnectionLifecycle {
     age?.cancel()
     finalGoAway?.cancel()
     grace?.cancel()
-    self = ConnectionLifecycle(started: started, draining: draining)
+    self = ConnectionLifecycle(started: started, draining: draining, idleSince: idleSince)
   }
 }
 
@@ -43,20 +45,31 @@ extension ServerConnection {
   }
 
   /// Idle connections close; a draining one closes when its last stream ends.
+  ///
+  /// The idle timer is not rescheduled per call: it is armed once and, when it fires,
+  /// checks how long the connection has really been idle.
   func streamCountChanged() {
-    if streams.isEmpty {
-      if lifecycle.draining, lifecycle.finalGoAway == nil {
-        scheduleFlush()
-      } else if lifecycle.idle == nil, let maxIdle = configuration.maxConnectionIdle {
-        lifecycle.idle = eventLoop.scheduleTask(in: TimeAmount(maxIdle)) {
-          self.lifecycle.idle = nil
-          guard self.streams.isEmpty else { return }
-          self.beginGracefulShutdown(grace: .seconds(1))
-        }
+    guard streams.isEmpty else { return }
+    lifecycle.idleSince = eventLoop.now
+    if lifecycle.draining, lifecycle.finalGoAway == nil {
+      scheduleFlush()
+    } else if lifecycle.idle == nil, let maxIdle = configuration.maxConnectionIdle {
+      armIdleTimer(at: lifecycle.idleSince + TimeAmount(maxIdle))
+    }
+  }
+
+  private func armIdleTimer(at deadline: NIODeadline) {
+    lifecycle.idle = eventLoop.scheduleTask(deadline: deadline) {
+      self.lifecycle.idle = nil
+      guard self.streams.isEmpty, let maxIdle = self.configuration.maxConnectionIdle else {
+        return  // Busy: the next time the last stream ends re-arms the timer.
       }
-    } else if let idle = lifecycle.idle {
-      idle.cancel()
-      lifecycle.idle = nil
+      let idleUntil = self.lifecycle.idleSince + TimeAmount(maxIdle)
+      if idleUntil > self.eventLoop.now {
+        self.armIdleTimer(at: idleUntil)
+      } else {
+        self.beginGracefulShutdown(grace: .seconds(1))
+      }
     }
   }
 

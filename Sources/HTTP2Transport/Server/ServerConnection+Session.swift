@@ -14,8 +14,7 @@ extension ServerConnection: NGHTTP2SessionDelegate {
     -> Bool
   {
     guard let stream = streams[streamID], stream.method == nil else { return true }
-    stream.head.add(
-      name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+    stream.head.add(name: name, value: value)
     return true
   }
 

@@ -15,7 +15,9 @@ final class ServerStream: @unchecked Sendable {
   // Inbound.
   var deframer: MessageDeframer
   var requestCompressed = false
-  private var inbound = CircularBuffer<[UInt8]>()
+  /// Whole messages not yet taken by the handler, from `inboundHead` on.
+  private var inbound: [MessageDeframer.Message] = []
+  private var inboundHead = 0
   private var inboundBytes = 0
   var inboundFinished = false
   var inboundFailure: RPCError?
@@ -25,7 +27,7 @@ final class ServerStream: @unchecked Sendable {
   private(set) var lastRequestMessageWasCompressed = false
 
   // Outbound.
-  private var pending = ByteBuffer()
+  private var pending = OutboundMessages()
   private var headersSubmitted = false
   private var initialMetadata = Metadata()
   private var trailingMetadata = Metadata()
@@ -62,12 +64,9 @@ final class ServerStream: @unchecked Sendable {
       connection.session.consume(streamID: id, count: bytes.count)
       return
     }
-    deframer.append(bytes)
     unconsumedBytes += bytes.count
     do {
-      while let message = try deframer.next() {
-        try enqueue(message)
-      }
+      try deframer.process(bytes) { try enqueue($0) }
     } catch let error as RPCError {
       failInbound(error)
     } catch MessageDeframer.Failure.tooLarge(let declared) {
@@ -79,7 +78,7 @@ final class ServerStream: @unchecked Sendable {
   }
 
   private func enqueue(_ message: MessageDeframer.Message) throws {
-    var bytes = message.bytes
+    var message = message
     if message.compressed {
       guard requestCompressed else {
         throw RPCError(
@@ -87,22 +86,20 @@ final class ServerStream: @unchecked Sendable {
           message: "a message is flagged compressed but the request has no grpc-encoding")
       }
       do {
-        bytes = try Gzip.decompress(bytes, limit: deframer.maxMessageSize)
+        message.bytes = try Gzip.decompress(message.bytes, limit: deframer.maxMessageSize)
       } catch .tooLarge {
         throw Self.tooLarge(nil, limit: deframer.maxMessageSize)
       } catch {
         throw RPCError(code: .internalError, message: "a gzip message could not be decompressed")
       }
     }
-    inbound.append(bytes)
-    inboundBytes += bytes.count
-    lastCompressedFlags.append(message.compressed)
+    inbound.append(message)
+    inboundBytes += message.bytes.count
     if let reader = waitingReader {
       waitingReader = nil
       reader.succeed(dequeue())
     }
   }
-  private var lastCompressedFlags = CircularBuffer<Bool>()
 
   private static func tooLarge(_ declared: Int?, limit: Int) -> RPCError {
     let size = declared.map { "\($0) bytes" } ?? "more bytes"
@@ -122,7 +119,7 @@ final class ServerStream: @unchecked Sendable {
           message: "the request ended inside a message (\(deframer.pendingByteCount) bytes left)"))
       return
     }
-    if let reader = waitingReader, inbound.isEmpty {
+    if let reader = waitingReader, inboundHead == inbound.count {
       waitingReader = nil
       reader.succeed(nil)
     }
@@ -133,6 +130,7 @@ final class ServerStream: @unchecked Sendable {
     guard inboundFailure == nil else { return }
     inboundFailure = error
     inbound.removeAll()
+    inboundHead = 0
     if let reader = waitingReader {
       waitingReader = nil
       reader.fail(error)
@@ -152,11 +150,17 @@ final class ServerStream: @unchecked Sendable {
   }
 
   private func dequeue() -> [UInt8]? {
-    guard let bytes = inbound.popFirst() else { return nil }
-    inboundBytes -= bytes.count
-    lastRequestMessageWasCompressed = lastCompressedFlags.popFirst() ?? false
+    guard inboundHead < inbound.count else { return nil }
+    let message = inbound[inboundHead]
+    inboundHead += 1
+    if inboundHead == inbound.count {
+      inbound.removeAll(keepingCapacity: true)
+      inboundHead = 0
+    }
+    inboundBytes -= message.bytes.count
+    lastRequestMessageWasCompressed = message.compressed
     reopenWindowIfRoom()
-    return bytes
+    return message.bytes
   }
 
   /// Hands received bytes back to flow control unless the handler lags too far behind.
@@ -182,13 +186,13 @@ final class ServerStream: @unchecked Sendable {
     guard !closed, !isFinished else {
       throw RPCError(code: .cancelled, message: "the call has ended")
     }
+    let resume = headersSubmitted
     submitHeadersIfNeeded()
     let compressed = compressResponses && headersAnnounceGzip
-    MessageFramer.frame(
-      compressed ? Gzip.compress(message) : message, compressed: compressed, into: &pending)
-    connection.session.resumeData(streamID: id)
+    pending.append(compressed ? Gzip.compress(message) : message, compressed: compressed)
+    if resume { connection.session.resumeData(streamID: id) }
     connection.scheduleFlush()
-    guard pending.readableBytes > Self.outboundHighWater else { return nil }
+    guard pending.pendingBytes > Self.outboundHighWater else { return nil }
     let promise = eventLoop.makePromise(of: Void.self)
     waitingWriter = promise
     return promise.futureResult
@@ -227,19 +231,12 @@ final class ServerStream: @unchecked Sendable {
 
   /// nghttp2 asks for body bytes within the peer's window.
   func read(into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2Session.DataRead {
-    let count = min(buffer.count, pending.readableBytes)
-    if count > 0 {
-      pending.withUnsafeReadableBytes { source in
-        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.prefix(count)))
-      }
-      pending.moveReaderIndex(forwardBy: count)
-      if pending.readableBytes == 0 { pending.clear() }
-    }
-    if pending.readableBytes <= Self.outboundHighWater / 2, let writer = waitingWriter {
+    let count = pending.read(into: buffer)
+    if pending.pendingBytes <= Self.outboundHighWater / 2, let writer = waitingWriter {
       waitingWriter = nil
       writer.succeed(())
     }
-    if pending.readableBytes == 0, let finalStatus {
+    if pending.isEmpty, let finalStatus {
       return .last(count, trailers: ResponseHead.trailers(finalStatus, trailingMetadata))
     }
     return count > 0 ? .data(count) : .deferred

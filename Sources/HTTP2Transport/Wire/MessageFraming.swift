@@ -1,6 +1,9 @@
 import NIOCore
 
 /// Splits a stream's DATA bytes into gRPC length-prefixed messages (1-byte flag, 4-byte length).
+///
+/// Messages that arrive whole in one chunk are taken straight from it; only a partial message
+/// is copied aside until the rest arrives.
 struct MessageDeframer {
   struct Message {
     var bytes: [UInt8]
@@ -15,33 +18,118 @@ struct MessageDeframer {
   }
 
   let maxMessageSize: Int
-  private var buffer = ByteBuffer()
+  private var partial: [UInt8] = []
 
   init(maxMessageSize: Int) {
     self.maxMessageSize = maxMessageSize
   }
 
   /// Bytes received but not yet a whole message; non-zero at END_STREAM means truncation.
-  var pendingByteCount: Int { buffer.readableBytes }
+  var pendingByteCount: Int { partial.count }
 
-  mutating func append(_ bytes: UnsafeRawBufferPointer) {
-    buffer.writeBytes(bytes)
+  /// Hands every whole message in `bytes` (after any partial one kept from before) to `body`.
+  /// The declared length is checked at the prefix, before any body byte is kept.
+  mutating func process(
+    _ bytes: UnsafeRawBufferPointer, _ body: (Message) throws -> Void
+  ) throws {
+    if partial.isEmpty {
+      let consumed = try Self.parse(bytes, limit: maxMessageSize, body)
+      partial.append(contentsOf: bytes[consumed...])
+    } else {
+      partial.append(contentsOf: bytes)
+      let consumed = try partial.withUnsafeBytes { try Self.parse($0, limit: maxMessageSize, body) }
+      partial.removeFirst(consumed)
+    }
+    // A prefix is checked as soon as it is complete, even while its body is still arriving.
+    if partial.count >= 5 {
+      try Self.checkPrefix(partial[0], Self.length(partial), limit: maxMessageSize)
+    }
   }
 
-  /// The next whole message, if one has arrived. Checks the declared length before buffering
-  /// the body, so an oversized message is refused at its prefix.
-  mutating func next() throws(Failure) -> Message? {
-    guard buffer.readableBytes >= 5,
-      let flag = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
-      let length = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt32.self)
-    else { return nil }
+  /// Parses whole messages; returns how many bytes they took.
+  private static func parse(
+    _ bytes: UnsafeRawBufferPointer, limit: Int, _ body: (Message) throws -> Void
+  ) throws -> Int {
+    var offset = 0
+    while bytes.count - offset >= 5 {
+      let flag = bytes[offset]
+      let length = Int(bytes.loadUnaligned(fromByteOffset: offset + 1, as: UInt32.self).bigEndian)
+      try checkPrefix(flag, length, limit: limit)
+      guard bytes.count - offset - 5 >= length else { break }
+      let start = offset + 5
+      try body(Message(bytes: Array(bytes[start..<start + length]), compressed: flag == 1))
+      offset = start + length
+    }
+    return offset
+  }
+
+  private static func checkPrefix(_ flag: UInt8, _ length: Int, limit: Int) throws(Failure) {
     guard flag <= 1 else { throw .invalidFlag(flag) }
-    guard Int(length) <= maxMessageSize else { throw .tooLarge(declared: Int(length)) }
-    guard buffer.readableBytes >= 5 + Int(length) else { return nil }
-    buffer.moveReaderIndex(forwardBy: 5)
-    let bytes = buffer.readBytes(length: Int(length))!
-    if buffer.readableBytes == 0 { buffer.clear() }
-    return Message(bytes: bytes, compressed: flag == 1)
+    guard length <= limit else { throw .tooLarge(declared: length) }
+  }
+
+  private static func length(_ prefix: [UInt8]) -> Int {
+    Int(prefix[1]) << 24 | Int(prefix[2]) << 16 | Int(prefix[3]) << 8 | Int(prefix[4])
+  }
+}
+
+/// Messages waiting to be sent on a stream, framed on the fly as nghttp2 reads them: no
+/// intermediate buffer and no copy beyond the one into nghttp2's frame.
+struct OutboundMessages {
+  private var messages: [(payload: [UInt8], compressed: Bool)] = []
+  private var head = 0
+  /// Bytes of the current message's frame (prefix included) already read.
+  private var offset = 0
+  private(set) var pendingBytes = 0
+
+  var isEmpty: Bool { pendingBytes == 0 }
+
+  mutating func append(_ payload: [UInt8], compressed: Bool) {
+    messages.append((payload, compressed))
+    pendingBytes += 5 + payload.count
+  }
+
+  /// Copies up to `buffer.count` framed bytes; returns how many.
+  mutating func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    var written = 0
+    while written < buffer.count, head < messages.count {
+      let (payload, compressed) = messages[head]
+      if offset < 5 {
+        let length = UInt32(payload.count)
+        let prefix: [UInt8] = [
+          compressed ? 1 : 0, UInt8(length >> 24), UInt8(truncatingIfNeeded: length >> 16),
+          UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length),
+        ]
+        while offset < 5, written < buffer.count {
+          buffer[written] = prefix[offset]
+          offset += 1
+          written += 1
+        }
+      }
+      let start = offset - 5
+      let count = min(payload.count - start, buffer.count - written)
+      if count > 0 {
+        payload.withUnsafeBytes { source in
+          UnsafeMutableRawBufferPointer(rebasing: buffer[written..<written + count])
+            .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[start..<start + count]))
+        }
+        offset += count
+        written += count
+      }
+      if offset == 5 + payload.count {
+        head += 1
+        offset = 0
+      }
+    }
+    pendingBytes -= written
+    if head == messages.count {
+      messages.removeAll(keepingCapacity: true)
+      head = 0
+    } else if head >= 64 {
+      messages.removeFirst(head)
+      head = 0
+    }
+    return written
   }
 }
 

@@ -1,97 +1,74 @@
+import Glibc
 public import RPCCore
 
-/// A gRPC request's header block, gathered field by field as nghttp2 decodes it.
+/// A gRPC header block (a request's, or a response's on the client), gathered field by field
+/// as nghttp2 decodes it.
+///
+/// Fields the protocol defines are recognised by their bytes, so a typical request makes no
+/// String but its path; only application metadata becomes Strings.
 struct RequestHead {
   var method = ""
   var path = ""
   var contentType = ""
+  var isGRPC = false
   var timeout: String?
   var encoding: String?
-  var acceptEncoding: String?
+  /// Whether the peer takes gzip messages (`grpc-accept-encoding`).
+  var acceptsGzip = false
   var metadata = Metadata()
   /// A `-bin` value that is not base64 makes the request malformed.
   var malformedBinaryKey: String?
 
-  mutating func add(name: String, value: String) {
-    switch name {
-    case ":method": method = value
-    case ":path": path = value
-    case ":scheme", ":authority", "te": break
-    case "content-type": contentType = value
-    case "grpc-timeout": timeout = value
-    case "grpc-encoding": encoding = value
-    case "grpc-accept-encoding": acceptEncoding = value
-    default:
-      if name.hasSuffix("-bin") {
-        if let bytes = Base64.decode(value) {
-          metadata.addBinary(bytes, forKey: name)
-        } else {
-          malformedBinaryKey = name
-        }
-      } else {
-        metadata.addString(value, forKey: name)
+  mutating func add(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+    if name.first == UInt8(ascii: ":") {
+      if name.equals(":path") {
+        path = String(decoding: value, as: UTF8.self)
+      } else if name.equals(":method") {
+        method = value.equals("POST") ? "POST" : String(decoding: value, as: UTF8.self)
       }
+      // :scheme and :authority mean nothing to gRPC routing.
+    } else if name.equals("content-type") {
+      isGRPC =
+        value.equals("application/grpc") || value.hasPrefix("application/grpc+")
+        || value.hasPrefix("application/grpc;")
+      if !isGRPC { contentType = String(decoding: value, as: UTF8.self) }
+    } else if name.equals("te") {
+      return
+    } else if name.equals("grpc-accept-encoding") {
+      acceptsGzip = value.split(separator: UInt8(ascii: ",")).contains {
+        $0.filter { $0 != UInt8(ascii: " ") }.elementsEqual("gzip".utf8)
+      }
+    } else if name.equals("grpc-timeout") {
+      timeout = String(decoding: value, as: UTF8.self)
+    } else if name.equals("grpc-encoding") {
+      encoding = String(decoding: value, as: UTF8.self)
+    } else {
+      addMetadata(name: String(decoding: name, as: UTF8.self), value: value)
     }
   }
 
-  /// True when the request carries gRPC (`application/grpc` or `application/grpc+proto`...).
-  var isGRPC: Bool {
-    contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
-      || contentType.hasPrefix("application/grpc;")
-  }
-
-  /// Whether the client takes gzip responses.
-  var acceptsGzip: Bool {
-    guard let acceptEncoding else { return false }
-    return acceptEncoding.split(separator: ",").contains { $0.filter { $0 != " " } == "gzip" }
+  private mutating func addMetadata(name: String, value: UnsafeRawBufferPointer) {
+    if name.hasSuffix("-bin") {
+      if let bytes = Base64.decode(String(decoding: value, as: UTF8.self)) {
+        metadata.addBinary(bytes, forKey: name)
+      } else {
+        malformedBinaryKey = name
+      }
+    } else {
+      metadata.addString(String(decoding: value, as: UTF8.self), forKey: name)
+    }
   }
 }
 
-/// Response header and trailer blocks.
-enum ResponseHead {
-  static let acceptEncoding = "identity,gzip"
-
-  static func headers(_ metadata: Metadata, compressed: Bool) -> HeaderList {
-    var list: HeaderList = [
-      (":status", "200"), ("content-type", "application/grpc"),
-      ("grpc-accept-encoding", acceptEncoding),
-    ]
-    if compressed { list.append("grpc-encoding", "gzip") }
-    append(metadata, to: &list)
-    return list
+extension UnsafeRawBufferPointer {
+  /// Byte-for-byte equality with an ASCII literal, without making a String.
+  func equals(_ literal: StaticString) -> Bool {
+    count == literal.utf8CodeUnitCount
+      && (count == 0 || memcmp(baseAddress!, literal.utf8Start, count) == 0)
   }
 
-  static func trailers(_ status: Status, _ metadata: Metadata) -> HeaderList {
-    var list: HeaderList = [("grpc-status", String(status.code.rawValue))]
-    if !status.message.isEmpty {
-      list.append("grpc-message", PercentEncoding.encode(status.message))
-    }
-    append(metadata, to: &list)
-    return list
-  }
-
-  /// Headers and status in one block, for a call that ends before any message.
-  static func trailersOnly(_ status: Status, _ metadata: Metadata, httpStatus: Int = 200)
-    -> HeaderList
-  {
-    var list: HeaderList = [
-      (":status", String(httpStatus)), ("content-type", "application/grpc"),
-      ("grpc-accept-encoding", acceptEncoding),
-      ("grpc-status", String(status.code.rawValue)),
-    ]
-    if !status.message.isEmpty {
-      list.append("grpc-message", PercentEncoding.encode(status.message))
-    }
-    append(metadata, to: &list)
-    return list
-  }
-
-  private static func append(_ metadata: Metadata, to list: inout HeaderList) {
-    for entry in metadata {
-      switch entry.value {
-      case .string(let value): list.append(entry.key, value)
-      case .binary(let bytes): list.append(entry.key, Base64.encode(bytes, padded: false))
-      }
-    }
+  func hasPrefix(_ literal: StaticString) -> Bool {
+    count >= literal.utf8CodeUnitCount
+      && memcmp(baseAddress!, literal.utf8Start, literal.utf8CodeUnitCount) == 0
   }
 }
