@@ -35,6 +35,10 @@ public struct Metadata: Sendable, Hashable {
     entries.append(Entry(key: key.lowercased(), value: value))
   }
 
+  public mutating func append(contentsOf other: Metadata) {
+    entries.append(contentsOf: other.entries)
+  }
+
   /// Removes every value of a key.
   public mutating func removeAll(forKey key: String) {
     let key = key.lowercased()

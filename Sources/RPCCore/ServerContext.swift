@@ -32,12 +32,22 @@ public struct ServerContext: Sendable {
   public func addTrailingMetadata(_ metadata: Metadata) {
     call.addTrailingMetadata(metadata)
   }
+
+  /// Compresses the messages sent from now on, when the client accepts the server's encoding.
+  public func setResponseCompression(_ enabled: Bool) {
+    call.setResponseCompression(enabled)
+  }
+
+  /// Whether the last request message read arrived compressed on the wire.
+  public var lastRequestMessageWasCompressed: Bool { call.lastRequestMessageWasCompressed }
 }
 
 /// The transport's side of a server call, as a handler's context reaches it.
 public protocol ServerCallHandle: AnyObject, Sendable {
   func setInitialMetadata(_ metadata: Metadata)
   func addTrailingMetadata(_ metadata: Metadata)
+  func setResponseCompression(_ enabled: Bool)
+  var lastRequestMessageWasCompressed: Bool { get }
 }
 
 /// A key for a value in `ContextValues`.

@@ -16,6 +16,8 @@ private struct Bytes: WireMessage, Equatable {
 private final class NoCall: ServerCallHandle {
   func setInitialMetadata(_ metadata: Metadata) {}
   func addTrailingMetadata(_ metadata: Metadata) {}
+  func setResponseCompression(_ enabled: Bool) {}
+  var lastRequestMessageWasCompressed: Bool { false }
 }
 
 private final class Log: Sendable {

@@ -1,0 +1,165 @@
+import NIOCore
+import RPCCore
+
+/// The client side of one HTTP/2 connection: opens streams for calls, feeds nghttp2.
+///
+/// - Important: confined to its channel's event loop.
+final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
+  typealias InboundIn = ByteBuffer
+  typealias OutboundOut = ByteBuffer
+
+  let eventLoop: any EventLoop
+  let authority: String
+  let maxMessageSize: Int
+  private(set) var session: NGHTTP2Session!
+  private var context: ChannelHandlerContext?
+  private var streams: [Int32: ClientStream] = [:]
+  private var inRead = false
+  private var flushScheduled = false
+  /// The server sent GOAWAY or the socket closed: new calls need a new connection.
+  private(set) var isUsable = true
+
+  init(eventLoop: any EventLoop, authority: String, maxMessageSize: Int) {
+    self.eventLoop = eventLoop
+    self.authority = authority
+    self.maxMessageSize = maxMessageSize
+  }
+
+  func handlerAdded(context: ChannelHandlerContext) {
+    self.context = context
+    session = NGHTTP2Session(
+      role: .client,
+      settings: .init(
+        maxConcurrentStreams: 100, initialWindowSize: 1 << 20, maxHeaderListSize: 64 << 10,
+        connectionWindowSize: 8 << 20),
+      delegate: self)
+    flush()
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    inRead = true
+    defer { inRead = false }
+    do {
+      try session.receive(unwrapInboundIn(data))
+    } catch {
+      isUsable = false
+      context.close(promise: nil)
+    }
+  }
+
+  func channelReadComplete(context: ChannelHandlerContext) {
+    flush()
+  }
+
+  func channelWritabilityChanged(context: ChannelHandlerContext) {
+    if context.channel.isWritable { flush() }
+  }
+
+  func channelInactive(context: ChannelHandlerContext) {
+    isUsable = false
+    let all = streams.values
+    streams.removeAll()
+    for stream in all {
+      stream.fail(RPCError(code: .unavailable, message: "the connection closed"))
+    }
+  }
+
+  func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    context.close(promise: nil)
+  }
+
+  /// Opens a stream for a call; fails when the connection can take no more.
+  func open(_ method: MethodDescriptor, options: CallOptions) throws -> ClientStream {
+    eventLoop.preconditionInEventLoop()
+    guard isUsable else { throw RPCError(code: .unavailable, message: "the connection is closed") }
+    var headers: HeaderList = [
+      (":method", "POST"), (":scheme", "http"), (":path", method.path), (":authority", authority),
+      ("content-type", "application/grpc"), ("te", "trailers"),
+      ("grpc-accept-encoding", "identity,gzip"), ("user-agent", "chatd-swift/0.1"),
+    ]
+    if let timeout = options.timeout { headers.append("grpc-timeout", GRPCTimeout.format(timeout)) }
+    for entry in options.metadata {
+      switch entry.value {
+      case .string(let value): headers.append(entry.key, value)
+      case .binary(let bytes): headers.append(entry.key, Base64.encode(bytes, padded: false))
+      }
+    }
+    let stream = ClientStream(connection: self, method: method, maxMessageSize: maxMessageSize)
+    guard let id = session.submitRequest(headers: headers) else {
+      throw RPCError(code: .unavailable, message: "no more streams on this connection")
+    }
+    stream.opened(as: id)
+    streams[id] = stream
+    scheduleFlush()
+    return stream
+  }
+
+  func scheduleFlush() {
+    guard !inRead, !flushScheduled else { return }
+    flushScheduled = true
+    eventLoop.execute {
+      self.flushScheduled = false
+      self.flush()
+    }
+  }
+
+  func flush() {
+    guard let context, context.channel.isActive, context.channel.isWritable else { return }
+    var buffer = context.channel.allocator.buffer(capacity: 0)
+    do {
+      try session.send(into: &buffer)
+    } catch {
+      context.close(promise: nil)
+      return
+    }
+    if buffer.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(buffer), promise: nil) }
+  }
+}
+
+extension ClientConnection: NGHTTP2SessionDelegate {
+  func streamOpened(_ streamID: Int32) {}
+
+  func headerReceived(
+    _ streamID: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer
+  )
+    -> Bool
+  {
+    streams[streamID]?.header(
+      name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+    return true
+  }
+
+  func headersComplete(_ streamID: Int32, endStream: Bool) {
+    streams[streamID]?.headersComplete(endStream: endStream)
+  }
+
+  func dataReceived(_ streamID: Int32, _ bytes: UnsafeRawBufferPointer) {
+    guard let stream = streams[streamID] else {
+      session.consumeConnection(count: bytes.count)
+      return
+    }
+    stream.receive(bytes)
+  }
+
+  func endOfStreamReceived(_ streamID: Int32) {
+    streams[streamID]?.headersComplete(endStream: true)
+  }
+
+  func streamClosed(_ streamID: Int32, errorCode: UInt32) {
+    streams.removeValue(forKey: streamID)?.closed(errorCode: errorCode)
+  }
+
+  func readData(_ streamID: Int32, into buffer: UnsafeMutableRawBufferPointer)
+    -> NGHTTP2Session
+    .DataRead
+  {
+    streams[streamID]?.read(into: buffer) ?? .deferred
+  }
+
+  func endOfStreamSent(_ streamID: Int32) {}
+  func pingAcknowledged(_ payload: UInt64) {}
+
+  func goAwayReceived(lastStreamID: Int32, errorCode: UInt32) {
+    isUsable = false
+  }
+}

@@ -1,0 +1,245 @@
+import NIOCore
+import RPCCore
+
+/// One call on a client connection: request messages out, response messages and status in.
+///
+/// - Important: its state belongs to the connection's event loop; entry points from tasks
+///   hop there first.
+final class ClientStream: @unchecked Sendable {
+  private(set) var id: Int32 = 0
+  let connection: ClientConnection
+  private let method: MethodDescriptor
+
+  // Outbound.
+  private var pending = ByteBuffer()
+  private var sendingFinished = false
+  private var waitingWriter: EventLoopPromise<Void>?
+
+  // Inbound.
+  private var responseHead = RequestHead()
+  private var httpStatus = ""
+  private var headersReceived = false
+  private var trailerFields: [(String, String)] = []
+  private var deframer: MessageDeframer
+  private var messages = CircularBuffer<[UInt8]>()
+  private var waitingReader: EventLoopPromise<[UInt8]?>?
+  private(set) var outcome: RPCError?
+  private(set) var ended = false
+
+  private static let outboundHighWater = 64 * 1024
+
+  init(connection: ClientConnection, method: MethodDescriptor, maxMessageSize: Int) {
+    self.connection = connection
+    self.method = method
+    self.deframer = MessageDeframer(maxMessageSize: maxMessageSize)
+  }
+
+  var eventLoop: any EventLoop { connection.eventLoop }
+
+  func opened(as id: Int32) { self.id = id }
+
+  // MARK: Outbound, on the loop
+
+  private func writeOnLoop(_ message: [UInt8]) throws -> EventLoopFuture<Void>? {
+    if let outcome { throw outcome }
+    guard !ended, !sendingFinished else {
+      throw RPCError(code: .cancelled, message: "the call has ended")
+    }
+    MessageFramer.frame(message, compressed: false, into: &pending)
+    connection.session.resumeData(streamID: id)
+    connection.scheduleFlush()
+    guard pending.readableBytes > Self.outboundHighWater else { return nil }
+    let promise = eventLoop.makePromise(of: Void.self)
+    waitingWriter = promise
+    return promise.futureResult
+  }
+
+  func finishSending() {
+    guard eventLoop.inEventLoop else {
+      eventLoop.execute { self.finishSending() }
+      return
+    }
+    guard !sendingFinished, !ended else { return }
+    sendingFinished = true
+    connection.session.resumeData(streamID: id)
+    connection.scheduleFlush()
+  }
+
+  func read(into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2Session.DataRead {
+    let count = min(buffer.count, pending.readableBytes)
+    if count > 0 {
+      pending.withUnsafeReadableBytes { source in
+        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.prefix(count)))
+      }
+      pending.moveReaderIndex(forwardBy: count)
+    }
+    if pending.readableBytes <= Self.outboundHighWater / 2, let writer = waitingWriter {
+      waitingWriter = nil
+      writer.succeed(())
+    }
+    if pending.readableBytes == 0, sendingFinished { return .end(count) }
+    return count > 0 ? .data(count) : .deferred
+  }
+
+  // MARK: Inbound, on the loop
+
+  func header(name: String, value: String) {
+    if headersReceived {
+      trailerFields.append((name, value))
+    } else if name == ":status" {
+      httpStatus = value
+    } else {
+      responseHead.add(name: name, value: value)
+    }
+  }
+
+  func headersComplete(endStream: Bool) {
+    if !headersReceived {
+      headersReceived = true
+      // A trailers-only response carries its status among the headers.
+      if endStream { trailerFields = responseHead.metadata.map { ($0.key, Self.text($0.value)) } }
+    }
+    if endStream { end() }
+  }
+
+  func receive(_ bytes: UnsafeRawBufferPointer) {
+    connection.session.consume(streamID: id, count: bytes.count)
+    deframer.append(bytes)
+    do {
+      while let message = try deframer.next() {
+        var payload = message.bytes
+        if message.compressed {
+          guard responseHead.encoding == "gzip" else {
+            throw RPCError(
+              code: .internalError, message: "compressed message without grpc-encoding")
+          }
+          payload = try Gzip.decompress(payload, limit: deframer.maxMessageSize)
+        }
+        deliver(payload)
+      }
+    } catch {
+      fail(
+        (error as? RPCError)
+          ?? RPCError(code: .resourceExhausted, message: "response message too large or malformed"))
+    }
+  }
+
+  private func deliver(_ message: [UInt8]) {
+    if let reader = waitingReader {
+      waitingReader = nil
+      reader.succeed(message)
+    } else {
+      messages.append(message)
+    }
+  }
+
+  /// The response ended: its status comes from the trailers.
+  private func end() {
+    guard !ended else { return }
+    var metadata = Metadata()
+    var code: Int?
+    var message = ""
+    for (name, value) in trailerFields {
+      switch name {
+      case "grpc-status": code = Int(value)
+      case "grpc-message": message = PercentEncoding.decode(value)
+      default:
+        if name.hasSuffix("-bin") {
+          if let bytes = Base64.decode(value) { metadata.addBinary(bytes, forKey: name) }
+        } else {
+          metadata.addString(value, forKey: name)
+        }
+      }
+    }
+    let status: Status
+    if let code {
+      status = Status(code: Status.Code(rawValue: code), message: message)
+    } else {
+      status = Self.statusFromHTTP(httpStatus)
+    }
+    finish(status.code == .ok ? nil : RPCError(status, metadata: metadata))
+  }
+
+  func fail(_ error: RPCError) {
+    guard !ended else { return }
+    finish(error)
+    connection.session.resetStream(streamID: id, errorCode: .cancel)
+    connection.scheduleFlush()
+  }
+
+  /// nghttp2 closed the stream; without a status the call failed on the transport.
+  func closed(errorCode: UInt32) {
+    guard !ended else { return }
+    let message =
+      errorCode == HTTP2ErrorCode.refusedStream.rawValue
+      ? "the server refused the stream" : "the stream was reset (HTTP/2 error \(errorCode))"
+    let code: Status.Code = errorCode == HTTP2ErrorCode.cancel.rawValue ? .cancelled : .unavailable
+    finish(RPCError(code: code, message: message))
+  }
+
+  private func finish(_ error: RPCError?) {
+    ended = true
+    outcome = error
+    if let reader = waitingReader {
+      waitingReader = nil
+      if let error { reader.fail(error) } else { reader.succeed(nil) }
+    }
+    waitingWriter?.fail(error ?? RPCError(code: .cancelled, message: "the call has ended"))
+    waitingWriter = nil
+  }
+
+  private func nextOnLoop() -> EventLoopFuture<[UInt8]?> {
+    if let message = messages.popFirst() { return eventLoop.makeSucceededFuture(message) }
+    if ended {
+      if let outcome { return eventLoop.makeFailedFuture(outcome) }
+      return eventLoop.makeSucceededFuture(nil)
+    }
+    let promise = eventLoop.makePromise(of: [UInt8]?.self)
+    waitingReader = promise
+    return promise.futureResult
+  }
+
+  private static func text(_ value: Metadata.Value) -> String {
+    switch value {
+    case .string(let text): text
+    case .binary(let bytes): Base64.encode(bytes, padded: false)
+    }
+  }
+
+  /// The gRPC spec's mapping for responses without grpc-status.
+  static func statusFromHTTP(_ status: String) -> Status {
+    let code: Status.Code =
+      switch status {
+      case "400": .internalError
+      case "401": .unauthenticated
+      case "403": .permissionDenied
+      case "404": .unimplemented
+      case "429", "502", "503", "504": .unavailable
+      default: .unknown
+      }
+    return Status(code: code, message: "HTTP status \(status) without grpc-status")
+  }
+}
+
+extension ClientStream: MessageSink {
+  func write(_ bytes: [UInt8]) async throws {
+    if eventLoop.inEventLoop {
+      if let wait = try writeOnLoop(bytes) { try await wait.get() }
+    } else {
+      try await eventLoop.flatSubmit {
+        do {
+          return try self.writeOnLoop(bytes) ?? self.eventLoop.makeSucceededVoidFuture()
+        } catch {
+          return self.eventLoop.makeFailedFuture(error)
+        }
+      }.get()
+    }
+  }
+}
+
+extension ClientStream: MessageSource {
+  func next() async throws -> [UInt8]? {
+    if eventLoop.inEventLoop { return try await nextOnLoop().get() }
+    return try await eventLoop.flatSubmit { self.nextOnLoop() }.get()
+  }
+}

@@ -1,0 +1,95 @@
+import NIOCore
+import NIOPosix
+public import RPCCore
+import Synchronization
+
+/// A gRPC client over one HTTP/2 connection (h2c), reconnecting when the connection is gone.
+///
+/// Calls share the connection as streams. Cancelling the calling task resets its stream.
+public final class GRPCClient: RPCClientTransport, Sendable {
+  public let host: String
+  public let port: Int
+  private let maxMessageSize: Int
+  private let group: any EventLoopGroup
+  private let current = Mutex<EventLoopFuture<(any Channel, ClientConnection)>?>(nil)
+
+  public init(host: String, port: Int, maxReceiveMessageSize: Int = 4 << 20) {
+    self.host = host
+    self.port = port
+    self.maxMessageSize = maxReceiveMessageSize
+    self.group = MultiThreadedEventLoopGroup.singleton
+  }
+
+  /// Closes the connection; calls in flight fail with UNAVAILABLE.
+  public func close() async {
+    let connection = current.withLock { state in
+      defer { state = nil }
+      return state
+    }
+    if let channel = try? await connection?.get().0 { try? await channel.close() }
+  }
+
+  public func call<Result: Sendable>(
+    _ method: MethodDescriptor, options: CallOptions,
+    requests: @escaping @Sendable (any MessageSink) async throws -> Void,
+    responses: @escaping @Sendable (any MessageSource) async throws -> Result
+  ) async throws -> Result {
+    let connection = try await connection()
+    let stream = try await connection.eventLoop.submit {
+      try connection.open(method, options: options)
+    }.get()
+    return try await withTaskCancellationHandler {
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+          try await requests(stream)
+          stream.finishSending()
+        }
+        defer { group.cancelAll() }
+        let result = try await responses(stream)
+        // A handler that stops reading early ends the call.
+        stream.eventLoop.execute {
+          stream.fail(RPCError(code: .cancelled, message: "the client stopped reading"))
+        }
+        return result
+      }
+    } onCancel: {
+      stream.eventLoop.execute {
+        stream.fail(RPCError(code: .cancelled, message: "the call was cancelled"))
+      }
+    }
+  }
+
+  private func connection() async throws -> ClientConnection {
+    let future = current.withLock { state -> EventLoopFuture<(any Channel, ClientConnection)> in
+      if let existing = state { return existing }
+      let made = connect()
+      state = made
+      return made
+    }
+    do {
+      let (channel, connection) = try await future.get()
+      let usable = try await channel.eventLoop.submit { connection.isUsable && channel.isActive }
+        .get()
+      if usable { return connection }
+    } catch {
+      current.withLock { if $0 === future { $0 = nil } }
+      throw RPCError(code: .unavailable, message: "cannot connect to \(host):\(port): \(error)")
+    }
+    current.withLock { if $0 === future { $0 = nil } }
+    return try await connection()
+  }
+
+  private func connect() -> EventLoopFuture<(any Channel, ClientConnection)> {
+    let authority = "\(host):\(port)"
+    let maxMessageSize = maxMessageSize
+    return ClientBootstrap(group: group)
+      .channelOption(.socketOption(.tcp_nodelay), value: 1)
+      .connect(host: host, port: port)
+      .flatMapThrowing { channel in
+        let connection = ClientConnection(
+          eventLoop: channel.eventLoop, authority: authority, maxMessageSize: maxMessageSize)
+        try channel.pipeline.syncOperations.addHandler(connection)
+        return (channel, connection)
+      }
+  }
+}

@@ -1,0 +1,132 @@
+public import Logging
+import NIOCore
+import NIOPosix
+public import RPCCore
+public import ServiceLifecycle
+import Synchronization
+
+/// A gRPC server over HTTP/2 (h2c with prior knowledge), as a lifecycle `Service`.
+///
+/// `run()` listens until graceful shutdown, then sends GOAWAY on every connection, lets calls
+/// in flight finish within the grace period and returns once every connection has closed.
+public final class GRPCServer: Service, Sendable {
+  public let configuration: GRPCServerConfiguration
+  private let router: RPCRouter
+  private let logger: Logger
+  private let group: any EventLoopGroup
+  private let state = Mutex<State>(State())
+
+  private struct State {
+    var listening: (any Channel)?
+    var connections: [ObjectIdentifier: any Channel] = [:]
+    var addressWaiters: [CheckedContinuation<SocketAddress, any Error>] = []
+    var address: SocketAddress?
+  }
+
+  /// - Parameters:
+  ///   - router: the methods to serve.
+  ///   - interceptors: run around every handler, the first one outermost.
+  public init(
+    configuration: GRPCServerConfiguration, router: RPCRouter,
+    interceptors: [any ServerInterceptor] = [], logger: Logger
+  ) {
+    self.configuration = configuration
+    self.router = router.intercepted(by: interceptors)
+    self.logger = logger
+    self.group = MultiThreadedEventLoopGroup.singleton
+  }
+
+  /// The address the server listens on, once it does (port 0 resolves to the real port).
+  public var listeningAddress: (host: String, port: Int) {
+    get async throws {
+      let address = try await withCheckedThrowingContinuation { continuation in
+        state.withLock { state in
+          if let address = state.address {
+            continuation.resume(returning: address)
+          } else {
+            state.addressWaiters.append(continuation)
+          }
+        }
+      }
+      return (address.ipAddress ?? configuration.host, address.port ?? configuration.port)
+    }
+  }
+
+  public func run() async throws {
+    let channel: any Channel
+    do {
+      channel = try await bind()
+    } catch {
+      let waiters = state.withLock { state in
+        defer { state.addressWaiters = [] }
+        return state.addressWaiters
+      }
+      for waiter in waiters { waiter.resume(throwing: error) }
+      throw error
+    }
+    let address = channel.localAddress!
+    let waiters = state.withLock { state in
+      state.listening = channel
+      state.address = address
+      defer { state.addressWaiters = [] }
+      return state.addressWaiters
+    }
+    for waiter in waiters { waiter.resume(returning: address) }
+    logger.info(
+      "chatd listening",
+      metadata: ["address": "\(address.ipAddress ?? "?"):\(address.port ?? 0)", "protocol": "h2c"])
+
+    try await withGracefulShutdownHandler {
+      try await channel.closeFuture.get()
+    } onGracefulShutdown: {
+      self.shutdownGracefully()
+    }
+    try await drainConnections()
+  }
+
+  private func bind() async throws -> any Channel {
+    let configuration = configuration
+    let router = router
+    let logger = logger
+    return try await ServerBootstrap(group: group)
+      .serverChannelOption(.backlog, value: 1024)
+      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+      .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+      .childChannelOption(.maxMessagesPerRead, value: 16)
+      .childChannelInitializer { [weak self] channel in
+        channel.eventLoop.makeCompletedFuture {
+          let connection = ServerConnection(
+            configuration: configuration, router: router, logger: logger,
+            eventLoop: channel.eventLoop)
+          try channel.pipeline.syncOperations.addHandler(connection)
+          self?.track(channel)
+        }
+      }
+      .bind(host: configuration.host, port: configuration.port).get()
+  }
+
+  private func track(_ channel: any Channel) {
+    let id = ObjectIdentifier(channel)
+    state.withLock { $0.connections[id] = channel }
+    channel.closeFuture.whenComplete { _ in
+      _ = self.state.withLock { $0.connections.removeValue(forKey: id) }
+    }
+  }
+
+  /// Stops accepting, and asks every connection to drain.
+  private func shutdownGracefully() {
+    let (listening, connections) = state.withLock { ($0.listening, Array($0.connections.values)) }
+    listening?.close(promise: nil)
+    let event = GracefulShutdownEvent(grace: configuration.shutdownGracePeriod)
+    for connection in connections {
+      connection.pipeline.fireUserInboundEventTriggered(event)
+    }
+  }
+
+  private func drainConnections() async throws {
+    let connections = state.withLock { Array($0.connections.values) }
+    for connection in connections {
+      try? await connection.closeFuture.get()
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import NIOCore
+
+/// The timers of a connection: keepalive PINGs, idle close, maximum age, graceful drain.
+struct ConnectionLifecycle {
+  var started = false
+  var draining = false
+  var keepalive: RepeatedTask?
+  var keepaliveDeadline: Scheduled<Void>?
+  var pingsSent: UInt64 = 0
+  var idle: Scheduled<Void>?
+  var age: Scheduled<Void>?
+  var finalGoAway: Scheduled<Void>?
+  var grace: Scheduled<Void>?
+
+  mutating func cancelAll() {
+    keepalive?.cancel()
+    keepaliveDeadline?.cancel()
+    idle?.cancel()
+    age?.cancel()
+    finalGoAway?.cancel()
+    grace?.cancel()
+    self = ConnectionLifecycle(started: started, draining: draining)
+  }
+}
+
+extension ServerConnection {
+  func startTimers() {
+    if let interval = configuration.keepaliveInterval {
+      lifecycle.keepalive = eventLoop.scheduleRepeatedTask(
+        initialDelay: TimeAmount(interval), delay: TimeAmount(interval)
+      ) { _ in self.sendKeepalive() }
+    }
+    if let maxAge = configuration.maxConnectionAge {
+      lifecycle.age = eventLoop.scheduleTask(in: TimeAmount(maxAge)) {
+        self.beginGracefulShutdown(grace: self.configuration.shutdownGracePeriod)
+      }
+    }
+    streamCountChanged()
+  }
+
+  func stopTimers() {
+    lifecycle.cancelAll()
+  }
+
+  /// Idle connections close; a draining one closes when its last stream ends.
+  func streamCountChanged() {
+    if streams.isEmpty {
+      if lifecycle.draining, lifecycle.finalGoAway == nil {
+        scheduleFlush()
+      } else if lifecycle.idle == nil, let maxIdle = configuration.maxConnectionIdle {
+        lifecycle.idle = eventLoop.scheduleTask(in: TimeAmount(maxIdle)) {
+          self.lifecycle.idle = nil
+          guard self.streams.isEmpty else { return }
+          self.beginGracefulShutdown(grace: .seconds(1))
+        }
+      }
+    } else if let idle = lifecycle.idle {
+      idle.cancel()
+      lifecycle.idle = nil
+    }
+  }
+
+  private func sendKeepalive() {
+    guard lifecycle.keepaliveDeadline == nil else { return }
+    lifecycle.pingsSent += 1
+    session.submitPing(lifecycle.pingsSent)
+    flush()
+    lifecycle.keepaliveDeadline = eventLoop.scheduleTask(
+      in: TimeAmount(configuration.keepaliveTimeout)
+    ) {
+      self.logger.debug(
+        "closing a connection that did not answer a keepalive PING",
+        metadata: ["peer": "\(self.peer)"])
+      self.closeNow()
+    }
+  }
+
+  func keepaliveAcknowledged(_ payload: UInt64) {
+    guard payload == lifecycle.pingsSent else { return }
+    lifecycle.keepaliveDeadline?.cancel()
+    lifecycle.keepaliveDeadline = nil
+  }
+
+  /// GOAWAY in two steps (a notice, then the last stream id a second later, so requests in
+  /// flight are not refused), calls drain for `grace`, then the connection closes.
+  func beginGracefulShutdown(grace: Duration) {
+    guard !lifecycle.draining else { return }
+    lifecycle.draining = true
+    session.submitShutdownNotice()
+    flush()
+    let noticeDelay = min(grace, .seconds(1))
+    lifecycle.finalGoAway = eventLoop.scheduleTask(in: TimeAmount(noticeDelay)) {
+      self.lifecycle.finalGoAway = nil
+      self.session.submitGoAway(
+        lastStreamID: self.session.lastProcessedStreamID, errorCode: .noError)
+      self.flush()
+    }
+    lifecycle.grace = eventLoop.scheduleTask(in: TimeAmount(grace)) {
+      self.closeNow()
+    }
+  }
+}
+
+extension TimeAmount {
+  init(_ duration: Duration) {
+    let (seconds, attoseconds) = duration.components
+    self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+  }
+}

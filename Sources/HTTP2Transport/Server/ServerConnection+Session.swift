@@ -1,0 +1,72 @@
+import NIOCore
+import RPCCore
+
+extension ServerConnection: NGHTTP2SessionDelegate {
+  func streamOpened(_ streamID: Int32) {
+    streams[streamID] = ServerStream(
+      id: streamID, connection: self, maxMessageSize: configuration.maxReceiveMessageSize)
+    streamCountChanged()
+  }
+
+  func headerReceived(
+    _ streamID: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer
+  )
+    -> Bool
+  {
+    guard let stream = streams[streamID], stream.method == nil else { return true }
+    stream.head.add(
+      name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+    return true
+  }
+
+  func headersComplete(_ streamID: Int32, endStream: Bool) {
+    guard let stream = streams[streamID] else { return }
+    if stream.method == nil, !stream.isFinished {
+      route(stream)
+    }
+    if endStream { endOfStreamReceived(streamID) }
+  }
+
+  func dataReceived(_ streamID: Int32, _ bytes: UnsafeRawBufferPointer) {
+    guard let stream = streams[streamID] else {
+      session.consumeConnection(count: bytes.count)
+      return
+    }
+    stream.receive(bytes)
+  }
+
+  func endOfStreamReceived(_ streamID: Int32) {
+    guard let stream = streams[streamID] else { return }
+    stream.finishInbound()
+    if let kind = stream.method?.descriptor.kind, !kind.clientStreams, !stream.isFinished {
+      ready.append(stream)
+    }
+  }
+
+  func streamClosed(_ streamID: Int32, errorCode: UInt32) {
+    guard let stream = streams.removeValue(forKey: streamID) else { return }
+    stream.closedBySession()
+    streamCountChanged()
+  }
+
+  func readData(_ streamID: Int32, into buffer: UnsafeMutableRawBufferPointer)
+    -> NGHTTP2Session
+    .DataRead
+  {
+    guard let stream = streams[streamID] else { return .deferred }
+    return stream.read(into: buffer)
+  }
+
+  func endOfStreamSent(_ streamID: Int32) {
+    // The response is complete; a client still sending is told to stop (RFC 9113 §8.1).
+    if !session.isRemoteClosed(streamID: streamID) {
+      session.resetStream(streamID: streamID, errorCode: .noError)
+    }
+  }
+
+  func pingAcknowledged(_ payload: UInt64) {
+    keepaliveAcknowledged(payload)
+  }
+
+  func goAwayReceived(lastStreamID: Int32, errorCode: UInt32) {}
+}

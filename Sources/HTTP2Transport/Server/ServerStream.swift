@@ -1,0 +1,351 @@
+import NIOCore
+import RPCCore
+
+/// One RPC on a server connection: request head, inbound messages, outbound bytes, status.
+///
+/// - Important: its state belongs to the connection's event loop. Handlers may call in from
+///   other threads; every entry point hops to the loop first.
+final class ServerStream: @unchecked Sendable {
+  let id: Int32
+  let connection: ServerConnection
+  var head = RequestHead()
+  var method: ServerMethod?
+  var deadline: ContinuousClock.Instant?
+
+  // Inbound.
+  var deframer: MessageDeframer
+  var requestCompressed = false
+  private var inbound = CircularBuffer<[UInt8]>()
+  private var inboundBytes = 0
+  var inboundFinished = false
+  var inboundFailure: RPCError?
+  private var waitingReader: EventLoopPromise<[UInt8]?>?
+  /// Received DATA bytes not yet handed back to nghttp2's window accounting.
+  private var unconsumedBytes = 0
+  private(set) var lastRequestMessageWasCompressed = false
+
+  // Outbound.
+  private var pending = ByteBuffer()
+  private var headersSubmitted = false
+  private var initialMetadata = Metadata()
+  private var trailingMetadata = Metadata()
+  private var compressResponses = false
+  /// Messages may be compressed only if the response headers said `grpc-encoding: gzip`.
+  private var headersAnnounceGzip = false
+  private var finalStatus: Status?
+  private var waitingWriter: EventLoopPromise<Void>?
+
+  var task: Task<Void, Never>?
+  var deadlineTimer: Scheduled<Void>?
+  /// nghttp2 has closed the stream: nothing more may be submitted for it.
+  private(set) var closed = false
+
+  /// Bytes queued for sending past which writers wait; they resume below half.
+  private static let outboundHighWater = 64 * 1024
+  /// Bytes of whole messages queued for the handler past which the receive window stays shut.
+  private static let inboundHighWater = 1024 * 1024
+
+  init(id: Int32, connection: ServerConnection, maxMessageSize: Int) {
+    self.id = id
+    self.connection = connection
+    self.deframer = MessageDeframer(maxMessageSize: maxMessageSize)
+  }
+
+  var isFinished: Bool { finalStatus != nil }
+  var eventLoop: any EventLoop { connection.eventLoop }
+
+  // MARK: Inbound, on the loop
+
+  /// Takes DATA bytes from nghttp2; whole messages are queued or fail the call.
+  func receive(_ bytes: UnsafeRawBufferPointer) {
+    guard inboundFailure == nil, !isFinished else {
+      connection.session.consume(streamID: id, count: bytes.count)
+      return
+    }
+    deframer.append(bytes)
+    unconsumedBytes += bytes.count
+    do {
+      while let message = try deframer.next() {
+        try enqueue(message)
+      }
+    } catch let error as RPCError {
+      failInbound(error)
+    } catch MessageDeframer.Failure.tooLarge(let declared) {
+      failInbound(Self.tooLarge(declared, limit: deframer.maxMessageSize))
+    } catch {
+      failInbound(RPCError(code: .internalError, message: "invalid gRPC message framing"))
+    }
+    reopenWindowIfRoom()
+  }
+
+  private func enqueue(_ message: MessageDeframer.Message) throws {
+    var bytes = message.bytes
+    if message.compressed {
+      guard requestCompressed else {
+        throw RPCError(
+          code: .internalError,
+          message: "a message is flagged compressed but the request has no grpc-encoding")
+      }
+      do {
+        bytes = try Gzip.decompress(bytes, limit: deframer.maxMessageSize)
+      } catch .tooLarge {
+        throw Self.tooLarge(nil, limit: deframer.maxMessageSize)
+      } catch {
+        throw RPCError(code: .internalError, message: "a gzip message could not be decompressed")
+      }
+    }
+    inbound.append(bytes)
+    inboundBytes += bytes.count
+    lastCompressedFlags.append(message.compressed)
+    if let reader = waitingReader {
+      waitingReader = nil
+      reader.succeed(dequeue())
+    }
+  }
+  private var lastCompressedFlags = CircularBuffer<Bool>()
+
+  private static func tooLarge(_ declared: Int?, limit: Int) -> RPCError {
+    let size = declared.map { "\($0) bytes" } ?? "more bytes"
+    return RPCError(
+      code: .resourceExhausted,
+      message: "request message of \(size) is larger than the limit of \(limit) bytes")
+  }
+
+  /// The peer sent END_STREAM: bytes left in the deframer mean a truncated message.
+  func finishInbound() {
+    guard !inboundFinished else { return }
+    inboundFinished = true
+    if inboundFailure == nil, deframer.pendingByteCount > 0 {
+      failInbound(
+        RPCError(
+          code: .internalError,
+          message: "the request ended inside a message (\(deframer.pendingByteCount) bytes left)"))
+      return
+    }
+    if let reader = waitingReader, inbound.isEmpty {
+      waitingReader = nil
+      reader.succeed(nil)
+    }
+  }
+
+  /// Inbound failed: a handler reading messages sees the error; the call ends with it.
+  func failInbound(_ error: RPCError) {
+    guard inboundFailure == nil else { return }
+    inboundFailure = error
+    inbound.removeAll()
+    if let reader = waitingReader {
+      waitingReader = nil
+      reader.fail(error)
+    }
+    finish(error.status, error.metadata)
+  }
+
+  /// The request of a unary or server-streaming call: exactly one message.
+  func takeSingleRequest() -> Result<[UInt8], RPCError> {
+    if let inboundFailure { return .failure(inboundFailure) }
+    guard inbound.count == 1, let bytes = dequeue() else {
+      let problem = inbound.isEmpty ? "no request message" : "more than one request message"
+      return .failure(
+        RPCError(code: .internalError, message: "the client sent \(problem) for a unary request"))
+    }
+    return .success(bytes)
+  }
+
+  private func dequeue() -> [UInt8]? {
+    guard let bytes = inbound.popFirst() else { return nil }
+    inboundBytes -= bytes.count
+    lastRequestMessageWasCompressed = lastCompressedFlags.popFirst() ?? false
+    reopenWindowIfRoom()
+    return bytes
+  }
+
+  /// Hands received bytes back to flow control unless the handler lags too far behind.
+  private func reopenWindowIfRoom() {
+    guard unconsumedBytes > 0, inboundBytes < Self.inboundHighWater, !closed else { return }
+    connection.session.consume(streamID: id, count: unconsumedBytes)
+    unconsumedBytes = 0
+    connection.scheduleFlush()
+  }
+
+  private func nextOnLoop() -> EventLoopFuture<[UInt8]?> {
+    if let bytes = dequeue() { return eventLoop.makeSucceededFuture(bytes) }
+    if let inboundFailure { return eventLoop.makeFailedFuture(inboundFailure) }
+    if inboundFinished || closed { return eventLoop.makeSucceededFuture(nil) }
+    let promise = eventLoop.makePromise(of: [UInt8]?.self)
+    waitingReader = promise
+    return promise.futureResult
+  }
+
+  // MARK: Outbound, on the loop
+
+  private func writeOnLoop(_ message: [UInt8]) throws -> EventLoopFuture<Void>? {
+    guard !closed, !isFinished else {
+      throw RPCError(code: .cancelled, message: "the call has ended")
+    }
+    submitHeadersIfNeeded()
+    let compressed = compressResponses && headersAnnounceGzip
+    MessageFramer.frame(
+      compressed ? Gzip.compress(message) : message, compressed: compressed, into: &pending)
+    connection.session.resumeData(streamID: id)
+    connection.scheduleFlush()
+    guard pending.readableBytes > Self.outboundHighWater else { return nil }
+    let promise = eventLoop.makePromise(of: Void.self)
+    waitingWriter = promise
+    return promise.futureResult
+  }
+
+  private func submitHeadersIfNeeded() {
+    guard !headersSubmitted else { return }
+    headersSubmitted = true
+    headersAnnounceGzip = compressResponses
+    connection.session.submitResponse(
+      streamID: id, headers: ResponseHead.headers(initialMetadata, compressed: compressResponses),
+      hasBody: true)
+  }
+
+  /// Ends the call with a status: trailers after the queued messages, or trailers-only.
+  func finish(_ status: Status, _ metadata: Metadata) {
+    guard !isFinished, !closed else { return }
+    finalStatus = status
+    trailingMetadata.append(contentsOf: metadata)
+    deadlineTimer?.cancel()
+    deadlineTimer = nil
+    if headersSubmitted {
+      connection.session.resumeData(streamID: id)
+    } else {
+      var all = initialMetadata
+      all.append(contentsOf: trailingMetadata)
+      connection.session.submitResponse(
+        streamID: id, headers: ResponseHead.trailersOnly(status, all), hasBody: false)
+    }
+    if let writer = waitingWriter {
+      waitingWriter = nil
+      writer.fail(RPCError(code: .cancelled, message: "the call has ended"))
+    }
+    connection.scheduleFlush()
+  }
+
+  /// nghttp2 asks for body bytes within the peer's window.
+  func read(into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2Session.DataRead {
+    let count = min(buffer.count, pending.readableBytes)
+    if count > 0 {
+      pending.withUnsafeReadableBytes { source in
+        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.prefix(count)))
+      }
+      pending.moveReaderIndex(forwardBy: count)
+      if pending.readableBytes == 0 { pending.clear() }
+    }
+    if pending.readableBytes <= Self.outboundHighWater / 2, let writer = waitingWriter {
+      waitingWriter = nil
+      writer.succeed(())
+    }
+    if pending.readableBytes == 0, let finalStatus {
+      return .last(count, trailers: ResponseHead.trailers(finalStatus, trailingMetadata))
+    }
+    return count > 0 ? .data(count) : .deferred
+  }
+
+  /// nghttp2 closed the stream (reset, or both sides done): stop the handler, free waiters.
+  func closedBySession() {
+    closed = true
+    deadlineTimer?.cancel()
+    deadlineTimer = nil
+    if !isFinished { task?.cancel() }
+    let cancelled = RPCError(code: .cancelled, message: "the call was cancelled")
+    waitingReader?.fail(cancelled)
+    waitingReader = nil
+    waitingWriter?.fail(cancelled)
+    waitingWriter = nil
+    if unconsumedBytes > 0 {
+      connection.session.consumeConnection(count: unconsumedBytes)
+      unconsumedBytes = 0
+    }
+  }
+
+  /// The deadline passed: the client is told, the handler cancelled.
+  func deadlineExceeded() {
+    deadlineTimer = nil
+    guard !isFinished, !closed else { return }
+    task?.cancel()
+    finish(Status(code: .deadlineExceeded, message: "the deadline was exceeded"), [:])
+  }
+
+  // MARK: Handler side: any thread
+
+  func complete(with result: Result<[UInt8]?, any Error>) {
+    guard eventLoop.inEventLoop else {
+      eventLoop.execute { self.complete(with: result) }
+      return
+    }
+    switch result {
+    case .success(let response):
+      if let response {
+        do {
+          _ = try writeOnLoop(response)
+        } catch {
+          return
+        }
+      }
+      finish(.ok, [:])
+    case .failure(let error):
+      let rpcError = RPCError.from(error)
+      if rpcError.code == .internalError, !(error is RPCError) {
+        connection.logHandlerError(error, method: method?.descriptor)
+      }
+      finish(rpcError.status, rpcError.metadata)
+    }
+  }
+}
+
+extension ServerStream: MessageSink {
+  func write(_ bytes: [UInt8]) async throws {
+    if eventLoop.inEventLoop {
+      if let wait = try writeOnLoop(bytes) { try await wait.get() }
+    } else {
+      try await eventLoop.flatSubmit {
+        do {
+          return try self.writeOnLoop(bytes) ?? self.eventLoop.makeSucceededVoidFuture()
+        } catch {
+          return self.eventLoop.makeFailedFuture(error)
+        }
+      }.get()
+    }
+  }
+}
+
+extension ServerStream: MessageSource {
+  func next() async throws -> [UInt8]? {
+    if eventLoop.inEventLoop {
+      if let bytes = dequeue() { return bytes }
+      return try await nextOnLoop().get()
+    }
+    return try await eventLoop.flatSubmit { self.nextOnLoop() }.get()
+  }
+}
+
+extension ServerStream: ServerCallHandle {
+  func setInitialMetadata(_ metadata: Metadata) {
+    guard eventLoop.inEventLoop else {
+      eventLoop.execute { self.setInitialMetadata(metadata) }
+      return
+    }
+    if !headersSubmitted { initialMetadata = metadata }
+  }
+
+  func addTrailingMetadata(_ metadata: Metadata) {
+    guard eventLoop.inEventLoop else {
+      eventLoop.execute { self.addTrailingMetadata(metadata) }
+      return
+    }
+    trailingMetadata.append(contentsOf: metadata)
+  }
+
+  func setResponseCompression(_ enabled: Bool) {
+    guard eventLoop.inEventLoop else {
+      eventLoop.execute { self.setResponseCompression(enabled) }
+      return
+    }
+    // Each message has its own flag; the headers announce gzip if it was on before them.
+    compressResponses = enabled && head.acceptsGzip
+  }
+}

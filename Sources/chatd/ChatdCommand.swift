@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `chatd`: the chat and follow server. Every flag also reads `CHATD_<FLAG>` from the
+/// environment (upper case, dashes as underscores); the flag wins.
+@main
+struct ChatdCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "chatd",
+    abstract: "A chat and follow backend served as gRPC over HTTP/2.")
+
+  @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one). Env: CHATD_LISTEN.")
+  var listen: String = env("LISTEN") ?? "127.0.0.1:50051"
+
+  @Option(help: "Largest request message in bytes. Env: CHATD_MAX_RECEIVE_MESSAGE_SIZE.")
+  var maxReceiveMessageSize: Int = env("MAX_RECEIVE_MESSAGE_SIZE").flatMap(Int.init) ?? 4 << 20
+
+  @Option(help: "Concurrent streams per connection. Env: CHATD_MAX_CONCURRENT_STREAMS.")
+  var maxConcurrentStreams: UInt32 = env("MAX_CONCURRENT_STREAMS").flatMap(UInt32.init) ?? 1000
+
+  @Option(help: "Seconds between keepalive PINGs (0: none). Env: CHATD_KEEPALIVE_INTERVAL.")
+  var keepaliveInterval: Int = env("KEEPALIVE_INTERVAL").flatMap(Int.init) ?? 7200
+
+  @Option(
+    help:
+      "Seconds a connection may stay without streams (0: forever). Env: CHATD_MAX_CONNECTION_IDLE.")
+  var maxConnectionIdle: Int = env("MAX_CONNECTION_IDLE").flatMap(Int.init) ?? 1800
+
+  @Option(help: "Seconds before a connection is drained (0: never). Env: CHATD_MAX_CONNECTION_AGE.")
+  var maxConnectionAge: Int = env("MAX_CONNECTION_AGE").flatMap(Int.init) ?? 0
+
+  @Option(help: "Seconds calls may run after shutdown begins. Env: CHATD_SHUTDOWN_GRACE.")
+  var shutdownGrace: Int = env("SHUTDOWN_GRACE").flatMap(Int.init) ?? 10
+
+  @Option(help: "trace, debug, info, notice, warning, error or critical. Env: CHATD_LOG_LEVEL.")
+  var logLevel: String = env("LOG_LEVEL") ?? "info"
+
+  @Flag(
+    help:
+      "Serve grpc.testing.TestService for the gRPC interop tests. Env: CHATD_ENABLE_INTEROP_TESTING=1."
+  )
+  var enableInteropTesting: Bool = env("ENABLE_INTEROP_TESTING") == "1"
+
+  func run() async throws {
+    guard let level = Logger.Level(rawValue: logLevel) else {
+      throw ValidationError("unknown log level \"\(logLevel)\"")
+    }
+    LoggingSystem.bootstrap { LogfmtLogHandler(label: $0, level: level) }
+    let configuration = try ChatdConfiguration(command: self)
+    let application = try buildApplication(configuration)
+    try await application.run()
+  }
+}
+
+private func env(_ name: String) -> String? {
+  ProcessInfo.processInfo.environment["CHATD_" + name]
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import HTTP2Transport
+
+/// Everything chatd is configured with, checked once at start.
+struct ChatdConfiguration {
+  var server: GRPCServerConfiguration
+  var enableInteropTesting: Bool
+
+  init(command: ChatdCommand) throws {
+    guard let colon = command.listen.lastIndex(of: ":"),
+      let port = Int(command.listen[command.listen.index(after: colon)...]),
+      (0...65535).contains(port)
+    else {
+      throw ValidationError("--listen takes HOST:PORT, not \"\(command.listen)\"")
+    }
+    var host = String(command.listen[..<colon])
+    if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    guard command.maxReceiveMessageSize > 0 else {
+      throw ValidationError("--max-receive-message-size must be positive")
+    }
+    server = GRPCServerConfiguration(host: host, port: port)
+    server.maxReceiveMessageSize = command.maxReceiveMessageSize
+    server.maxConcurrentStreams = command.maxConcurrentStreams
+    server.keepaliveInterval =
+      command.keepaliveInterval > 0 ? .seconds(command.keepaliveInterval) : nil
+    server.maxConnectionIdle =
+      command.maxConnectionIdle > 0 ? .seconds(command.maxConnectionIdle) : nil
+    server.maxConnectionAge =
+      command.maxConnectionAge > 0 ? .seconds(command.maxConnectionAge) : nil
+    server.shutdownGracePeriod = .seconds(max(0, command.shutdownGrace))
+    enableInteropTesting = command.enableInteropTesting
+  }
+}

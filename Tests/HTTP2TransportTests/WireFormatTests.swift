@@ -1,0 +1,119 @@
+import NIOCore
+import Testing
+
+@testable import HTTP2Transport
+
+@Suite struct GRPCTimeoutTests {
+  @Test(arguments: [
+    ("1H", Duration.seconds(3600)), ("2M", .seconds(120)), ("3S", .seconds(3)),
+    ("40m", .milliseconds(40)), ("500u", .microseconds(500)),
+    ("99999999n", .nanoseconds(99_999_999)),
+    ("0S", .zero),
+  ])
+  func parsesEveryUnit(text: String, expected: Duration) {
+    #expect(GRPCTimeout.parse(text) == expected)
+  }
+
+  @Test(arguments: ["", "S", "1", "123456789S", "1s", "-1S", "1.5S", "1 S", "abcS"])
+  func rejectsMalformedValues(_ text: String) {
+    #expect(GRPCTimeout.parse(text) == nil)
+  }
+
+  @Test func formatsWithoutShorteningTheDeadline() {
+    #expect(GRPCTimeout.format(.milliseconds(250)) == "250000u")
+    #expect(GRPCTimeout.format(.seconds(100)) == "100000m")
+    #expect(GRPCTimeout.format(.nanoseconds(1)) == "1n")
+    #expect(GRPCTimeout.format(.seconds(1_000_000_000)) == "16666667M")
+    for duration in [Duration.milliseconds(1), .seconds(5), .microseconds(7)] {
+      #expect(GRPCTimeout.parse(GRPCTimeout.format(duration))! >= duration)
+    }
+  }
+}
+
+@Suite struct PercentEncodingTests {
+  @Test func encodesOnlyWhatTheSpecRequires() {
+    #expect(PercentEncoding.encode("plain text: ok") == "plain text: ok")
+    #expect(PercentEncoding.encode("100%") == "100%25")
+    #expect(PercentEncoding.encode("line\nbreak") == "line%0Abreak")
+    #expect(PercentEncoding.encode("\t\u{7F}") == "%09%7F")
+    #expect(PercentEncoding.encode("é☃") == "%C3%A9%E2%98%83")
+  }
+
+  @Test func decodesAndToleratesMalformedEscapes() {
+    #expect(PercentEncoding.decode("%C3%A9%E2%98%83 x") == "é☃ x")
+    #expect(PercentEncoding.decode("50%") == "50%")
+    #expect(PercentEncoding.decode("%zz%4") == "%zz%4")
+    #expect(PercentEncoding.decode("%FF") == "\u{FFFD}")
+  }
+
+  @Test func roundTripsArbitraryText() {
+    let text = "\t\ndone 100% ✓ \u{0}"
+    #expect(PercentEncoding.decode(PercentEncoding.encode(text)) == text)
+  }
+}
+
+@Suite struct MessageDeframerTests {
+  func framed(_ payload: [UInt8], compressed: Bool = false) -> [UInt8] {
+    var buffer = ByteBuffer()
+    MessageFramer.frame(payload, compressed: compressed, into: &buffer)
+    return Array(buffer.readableBytesView)
+  }
+
+  @Test func splitsMessagesAcrossArbitraryChunks() throws {
+    let stream = framed([1, 2, 3]) + framed([]) + framed(Array(repeating: 9, count: 300))
+    for chunkSize in [1, 2, 5, 7, 64, stream.count] {
+      var deframer = MessageDeframer(maxMessageSize: 1024)
+      var messages: [[UInt8]] = []
+      var offset = 0
+      while offset < stream.count {
+        let chunk = stream[offset..<min(offset + chunkSize, stream.count)]
+        chunk.withUnsafeBytes { deframer.append($0) }
+        while let message = try deframer.next() { messages.append(message.bytes) }
+        offset += chunkSize
+      }
+      #expect(messages == [[1, 2, 3], [], Array(repeating: 9, count: 300)])
+      #expect(deframer.pendingByteCount == 0)
+    }
+  }
+
+  @Test func refusesAnOversizedMessageAtItsPrefix() {
+    var deframer = MessageDeframer(maxMessageSize: 10)
+    ([0, 0, 0, 0, 11] as [UInt8]).withUnsafeBytes { deframer.append($0) }
+    #expect(throws: MessageDeframer.Failure.tooLarge(declared: 11)) { try deframer.next() }
+  }
+
+  @Test func refusesAnUnknownFlag() {
+    var deframer = MessageDeframer(maxMessageSize: 10)
+    ([2, 0, 0, 0, 0] as [UInt8]).withUnsafeBytes { deframer.append($0) }
+    #expect(throws: MessageDeframer.Failure.invalidFlag(2)) { try deframer.next() }
+  }
+
+  @Test func keepsATruncatedMessagePending() throws {
+    var deframer = MessageDeframer(maxMessageSize: 100)
+    ([0, 0, 0, 0, 10, 1, 2] as [UInt8]).withUnsafeBytes { deframer.append($0) }
+    #expect(try deframer.next() == nil)
+    #expect(deframer.pendingByteCount == 7)
+    #expect(framed([7], compressed: true) == [1, 0, 0, 0, 1, 7])
+  }
+}
+
+@Suite struct GzipTests {
+  @Test func roundTrips() throws {
+    let text = Array(String(repeating: "chat message ", count: 500).utf8)
+    let compressed = Gzip.compress(text)
+    #expect(compressed.count < text.count / 10)
+    #expect(compressed.prefix(2) == [0x1F, 0x8B])
+    #expect(try Gzip.decompress(compressed, limit: text.count) == text)
+  }
+
+  @Test func refusesOutputPastTheLimit() {
+    let bomb = Gzip.compress([UInt8](repeating: 0, count: 1 << 20))
+    #expect(throws: Gzip.Failure.tooLarge) { try Gzip.decompress(bomb, limit: 4096) }
+  }
+
+  @Test func refusesGarbage() {
+    #expect(throws: Gzip.Failure.invalid) { try Gzip.decompress([1, 2, 3, 4], limit: 100) }
+    let truncated = Array(Gzip.compress(Array("hello".utf8)).dropLast(4))
+    #expect(throws: Gzip.Failure.invalid) { try Gzip.decompress(truncated, limit: 100) }
+  }
+}

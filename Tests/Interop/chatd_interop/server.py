@@ -1,0 +1,120 @@
+"""Starts and stops the real chatd binary on an ephemeral loopback port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def chatd_binary() -> Path:
+    """CHATD_BINARY, or the debug build that scripts/test makes."""
+    return Path(os.environ.get("CHATD_BINARY", REPO_ROOT / ".build" / "debug" / "chatd"))
+
+
+def free_port() -> int:
+    """A port the kernel just handed out (bind to 0); chatd binds it right after."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ChatdProcess:
+    """One chatd process: `--listen 127.0.0.1:PORT --enable-interop-testing`, output in a log."""
+
+    def __init__(self, binary: Path, workdir: Path, extra_args: tuple[str, ...] = ()):
+        self.binary = binary
+        self.workdir = workdir
+        self.extra_args = extra_args
+        self.port = 0
+        self.address = ""
+        self.log_path = workdir / "chatd.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, ready_timeout: float = 20.0) -> None:
+        if not self.binary.is_file():
+            raise RuntimeError(f"chatd binary not found at {self.binary} (set CHATD_BINARY)")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        env = dict(os.environ)
+        # A private data dir; CHATD_DATABASE_URL (if a later issue needs one) passes through.
+        env.setdefault("CHATD_DATA_DIR", str(self.workdir / "data"))
+        args = [str(self.binary), "--listen", self.address, "--enable-interop-testing"]
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [*args, *self.extra_args],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=self.workdir,
+            )
+        self._wait_until_serving(ready_timeout)
+
+    def _wait_until_serving(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last_error = "no answer yet"
+        with grpc.insecure_channel(self.address) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(
+                        f"chatd exited with {self.process.returncode} before serving\n"
+                        + self.log_tail()
+                    )
+                try:
+                    reply = health.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
+                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                    last_error = f"health status {reply.status}"
+                except grpc.RpcError as error:
+                    last_error = f"{error.code()}: {error.details()}"
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(
+            f"chatd did not answer health SERVING within {timeout:.0f}s ({last_error})\n"
+            + self.log_tail()
+        )
+
+    def is_running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def assert_serving(self) -> None:
+        """Alive, and answering health SERVING on a fresh connection."""
+        assert self.is_running(), "chatd exited\n" + self.log_tail()
+        with grpc.insecure_channel(self.address) as channel:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=5
+            )
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+    def stop(self, grace: float = 10.0) -> int | None:
+        """SIGTERM, then SIGKILL after `grace` seconds. Returns the exit code (None if killed)."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                return None
+        return self.process.returncode
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no chatd log)"
+        return "--- chatd output (last lines) ---\n" + "\n".join(text[-lines:])

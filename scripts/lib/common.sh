@@ -1,0 +1,50 @@
+# Shared by scripts/run and scripts/test: logging and idempotent Debian package installs.
+# Source it; it defines functions only.
+
+log() { printf '==> %s\n' "$*" >&2; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+# Packages the build needs (pkg-config resolves the C libraries for SwiftPM's system targets).
+CHATD_BUILD_PACKAGES=(pkg-config libnghttp2-dev libprotobuf-c-dev libssl-dev libpq-dev zlib1g-dev)
+# chatd can run its own PostgreSQL cluster in development, so `scripts/run` wants the server too.
+CHATD_RUN_PACKAGES=("${CHATD_BUILD_PACKAGES[@]}" postgresql)
+# Code generation, the throwaway test database, h2load and the Python interop venv.
+CHATD_TEST_PACKAGES=(
+  "${CHATD_RUN_PACKAGES[@]}"
+  protobuf-c-compiler protobuf-compiler libprotobuf-dev libprotoc-dev
+  nghttp2-client python3-venv
+)
+
+package_installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# ensure_packages PKG...: installs the missing ones; apt-get update runs only when one is missing.
+ensure_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    package_installed "$pkg" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || die "missing packages (${missing[*]}) and no apt-get to install them"
+  local sudo=()
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || die "missing packages (${missing[*]}); run as root or install sudo"
+    sudo=(sudo -n)
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 update -qq >&2 ||
+    die "apt-get update failed"
+  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
+    "${missing[@]}" >&2 || die "apt-get install ${missing[*]} failed"
+}
+
+require_swift() {
+  command -v swift >/dev/null ||
+    die "no Swift toolchain on PATH (install Swift 6.2 or newer)"
+}
