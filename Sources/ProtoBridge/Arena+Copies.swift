@@ -59,7 +59,8 @@ extension Arena {
     array(strings) { string, arena in arena.cString(string) }
   }
 
-  package mutating func binaries(_ values: [[UInt8]]) -> UnsafeMutablePointer<ProtobufCBinaryData>? {
+  package mutating func binaries(_ values: [[UInt8]]) -> UnsafeMutablePointer<ProtobufCBinaryData>?
+  {
     array(values) { bytes, arena in arena.binary(bytes) }
   }
 }

@@ -13,7 +13,8 @@ package enum Bridge {
   }
 
   /// The `count` scalars at `elements` (trivial types only).
-  package static func array<T: BitwiseCopyable>(_ elements: UnsafePointer<T>?, _ count: Int) -> [T] {
+  package static func array<T: BitwiseCopyable>(_ elements: UnsafePointer<T>?, _ count: Int) -> [T]
+  {
     guard count > 0, let elements else { return [] }
     return Array(UnsafeBufferPointer(start: elements, count: count))
   }
@@ -26,7 +27,9 @@ package enum Bridge {
     return UnsafeBufferPointer(start: elements, count: count).map(convert)
   }
 
-  package static func strings(_ elements: UnsafePointer<UnsafeMutablePointer<CChar>?>?, _ count: Int)
+  package static func strings(
+    _ elements: UnsafePointer<UnsafeMutablePointer<CChar>?>?, _ count: Int
+  )
     -> [String]
   {
     array(elements, count) { string($0) }
@@ -60,7 +63,9 @@ package enum Bridge {
     Int32(truncatingIfNeeded: value.rawValue)
   }
 
-  package static func cEnum<CEnum: RawRepresentable>(_ value: Int32, as type: CEnum.Type = CEnum.self)
+  package static func cEnum<CEnum: RawRepresentable>(
+    _ value: Int32, as type: CEnum.Type = CEnum.self
+  )
     -> CEnum
   where CEnum.RawValue: FixedWidthInteger {
     CEnum(rawValue: CEnum.RawValue(truncatingIfNeeded: value))!

@@ -40,7 +40,9 @@ extension UnknownFields {
 
   /// The fields in `bytes`; stops at the first malformed one (only hand-built values can
   /// hold those, decoded ones are well formed).
-  private static func split(_ bytes: [UInt8]) -> [(tag: UInt32, wireType: UInt32, payload: Range<Int>)] {
+  private static func split(_ bytes: [UInt8]) -> [(
+    tag: UInt32, wireType: UInt32, payload: Range<Int>
+  )] {
     var fields: [(tag: UInt32, wireType: UInt32, payload: Range<Int>)] = []
     var reader = WireReader(bytes: bytes)
     while !reader.isAtEnd {

@@ -24,12 +24,14 @@ struct DescriptorEmitter {
         let encoded = base64(file.serialized)
         var index = encoded.startIndex
         while index < encoded.endIndex {
-          let end = encoded.index(index, offsetBy: 76, limitedBy: encoded.endIndex) ?? encoded.endIndex
+          let end =
+            encoded.index(index, offsetBy: 76, limitedBy: encoded.endIndex) ?? encoded.endIndex
           writer.line("      " + encoded[index..<end])
           index = end
         }
         writer.line("      \"\"\"),")
-        writer.line("    dependencies: [\(file.dependencies.map(literal).joined(separator: ", "))],")
+        writer.line(
+          "    dependencies: [\(file.dependencies.map(literal).joined(separator: ", "))],")
         writer.line("    symbols: [")
         for symbol in symbols(of: file) { writer.line("      \(literal(symbol)),") }
         writer.line("    ]),")

@@ -12,7 +12,8 @@ struct EnumEmitter {
     var cases: [(name: String, number: Int32, path: [Int32])] = []
     var aliases: [(name: String, target: String, path: [Int32])] = []
     for value in enumeration.values {
-      let caseName = SwiftNaming.escaped(SwiftNaming.enumCase(value.name, enumName: enumeration.name))
+      let caseName = SwiftNaming.escaped(
+        SwiftNaming.enumCase(value.name, enumName: enumeration.name))
       if seen.insert(value.number).inserted {
         cases.append((caseName, value.number, value.path))
       } else if let target = cases.first(where: { $0.number == value.number }) {
@@ -26,7 +27,8 @@ struct EnumEmitter {
         writer.docComment(comments[enumCase.path])
         writer.line("case \(enumCase.name)")
       }
-      writer.line("/// A value this version of the enum does not know; kept so that it round-trips.")
+      writer.line(
+        "/// A value this version of the enum does not know; kept so that it round-trips.")
       writer.line("case unrecognized(Int32)")
       for alias in aliases {
         writer.line()

@@ -31,7 +31,8 @@ struct FieldShape {
     swiftName = SwiftNaming.escaped(SwiftNaming.lowerCamel(field.name))
     cName = SwiftNaming.escaped(CNaming.fieldName(field.name))
     value = Self.value(field, registry: registry)
-    if field.isRepeated, field.kind == .message, registry.message(field.typeName).descriptor.isMapEntry
+    if field.isRepeated, field.kind == .message,
+      registry.message(field.typeName).descriptor.isMapEntry
     {
       let entry = registry.message(field.typeName)
       let keyField = entry.descriptor.fields.first { $0.number == 1 }!

@@ -15,7 +15,8 @@ struct FileEmitter {
     for module in imports(for: file) { writer.line(module) }
 
     let enums = EnumEmitter(registry: registry, comments: file.comments, visibility: visibility)
-    let messages = MessageEmitter(registry: registry, comments: file.comments, visibility: visibility)
+    let messages = MessageEmitter(
+      registry: registry, comments: file.comments, visibility: visibility)
     let services = ServiceEmitter(
       registry: registry, comments: file.comments, visibility: visibility, package: file.package)
     for enumeration in file.enums {

@@ -9,7 +9,8 @@ extension MessageEmitter {
         writer.line("// descriptor, which __init stores, works for every message.")
         writer.line("var probe = \(entry.cStruct)()")
         writer.line("\(c)__init(&probe)")
-        writer.line("self = try Bridge.decode(wireBytes, descriptor: probe.base.descriptor, as: Self.self)")
+        writer.line(
+          "self = try Bridge.decode(wireBytes, descriptor: probe.base.descriptor, as: Self.self)")
       }
       writer.line()
       writer.block("\(visibility)func wireBytes() -> [UInt8]") { writer in
@@ -41,7 +42,8 @@ extension MessageEmitter {
           for member in oneof.members {
             let value = member.value.decodeNonOptional("c.\(member.cName)")
             writer.line(
-              "case \(member.field.number): self.\(oneof.swiftProperty) = .\(member.swiftName)(\(value))")
+              "case \(member.field.number): self.\(oneof.swiftProperty) = .\(member.swiftName)(\(value))"
+            )
           }
           writer.line("default: break")
         }
@@ -79,7 +81,9 @@ extension MessageEmitter {
     case .map(let key, _):
       let value = shape.mapValue(registry: registry)!
       writer.line("// Later entries win, as protobuf requires for repeated keys.")
-      writer.block("for entry in UnsafeBufferPointer(start: \(c), count: \(c) == nil ? 0 : \(count))") {
+      writer.block(
+        "for entry in UnsafeBufferPointer(start: \(c), count: \(c) == nil ? 0 : \(count))"
+      ) {
         writer in
         writer.line("guard let entry = entry?.pointee else { continue }")
         writer.line(
@@ -91,7 +95,8 @@ extension MessageEmitter {
   private func emitEncode(
     _ message: MessageDescriptor, entry: TypeRegistry.Message, into writer: inout SourceWriter
   ) {
-    writer.block("package func cStruct(in arena: inout Arena) -> UnsafeMutableRawPointer") { writer in
+    writer.block("package func cStruct(in arena: inout Arena) -> UnsafeMutableRawPointer") {
+      writer in
       writer.line("let c = arena.allocate(\(entry.cStruct).self)")
       writer.line("\(entry.cLower)__init(c)")
       for shape in shapes(of: message) { emitEncode(shape, into: &writer) }
@@ -155,7 +160,8 @@ extension MessageEmitter {
         writer.line("// Sorted by key so that equal maps encode to equal bytes.")
         writer.line("let sorted = \(source).sorted(by: \(order))")
         writer.line(
-          "let entries = arena.allocate(UnsafeMutablePointer<\(entry.cStruct)>?.self, count: sorted.count)")
+          "let entries = arena.allocate(UnsafeMutablePointer<\(entry.cStruct)>?.self, count: sorted.count)"
+        )
         writer.block("for (index, element) in sorted.enumerated()") { writer in
           writer.line("let entry = arena.allocate(\(entry.cStruct).self)")
           writer.line("\(entry.cLower)__init(entry)")

@@ -55,7 +55,8 @@ struct MessageEmitter {
     writer.block("\(visibility)struct \(name): ProtoMessage") { writer in
       for shape in shapes(of: message) { emitProperty(shape, in: message, into: &writer) }
       for oneof in oneofs(of: message) {
-        writer.docComment(comments[message.path + [8, Int32(message.oneofs.firstIndex(of: oneof.name)!)]])
+        writer.docComment(
+          comments[message.path + [8, Int32(message.oneofs.firstIndex(of: oneof.name)!)]])
         writer.line("\(visibility)var \(oneof.swiftProperty): \(oneof.swiftType)? = nil")
       }
       writer.line("\(visibility)var unknownFields = UnknownFields()")

@@ -145,7 +145,9 @@ struct PluginRequest {
     cString.map { String(cString: $0) } ?? ""
   }
 
-  private static func strings(_ elements: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ count: Int)
+  private static func strings(
+    _ elements: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ count: Int
+  )
     -> [String]
   {
     buffer(elements, count).map { string($0) }

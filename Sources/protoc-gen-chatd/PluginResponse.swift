@@ -1,10 +1,11 @@
+internal import CProtobufC
+internal import CProtocPlugin
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-internal import CProtobufC
-internal import CProtocPlugin
 
 /// A CodeGeneratorResponse: generated files or an error, encoded through protobuf-c.
 struct PluginResponse {
@@ -31,8 +32,9 @@ struct PluginResponse {
       return cFile
     }
     return cFiles.withUnsafeMutableBufferPointer { cFiles in
-      var pointers: [UnsafeMutablePointer<Google__Protobuf__Compiler__CodeGeneratorResponse__File>?] =
-        (0..<cFiles.count).map { cFiles.baseAddress! + $0 }
+      var pointers:
+        [UnsafeMutablePointer<Google__Protobuf__Compiler__CodeGeneratorResponse__File>?] =
+          (0..<cFiles.count).map { cFiles.baseAddress! + $0 }
       return pointers.withUnsafeMutableBufferPointer { pointers in
         var response = Google__Protobuf__Compiler__CodeGeneratorResponse()
         google__protobuf__compiler__code_generator_response__init(&response)

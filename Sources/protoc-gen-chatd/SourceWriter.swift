@@ -12,7 +12,8 @@ struct SourceWriter {
   }
 
   /// `header {`, the body one level deeper, then `}` (plus `trailer`, e.g. `()`).
-  mutating func block(_ header: String, trailer: String = "", _ body: (inout SourceWriter) -> Void) {
+  mutating func block(_ header: String, trailer: String = "", _ body: (inout SourceWriter) -> Void)
+  {
     line(header + " {")
     indentation += 1
     body(&self)
@@ -38,7 +39,8 @@ struct SourceWriter {
     while lines.last?.isEmpty == true { lines.removeLast() }
     while lines.first?.isEmpty == true { lines.removeFirst() }
     for commentLine in lines {
-      line(commentLine.isEmpty ? "///" : "///" + (commentLine.hasPrefix(" ") ? "" : " ") + commentLine)
+      line(
+        commentLine.isEmpty ? "///" : "///" + (commentLine.hasPrefix(" ") ? "" : " ") + commentLine)
     }
   }
 }
