@@ -64,13 +64,18 @@ nghttp -v -d "$WORK/check.bin" -H 'content-type: application/grpc' -H 'te: trail
 grep -aq 'grpc-status: 0' "$WORK/probe.txt" ||
   { cat "$WORK/probe.txt" "$WORK/chatd.log" >&2; die "Health/Check did not answer grpc-status 0"; }
 
-printf '\n%-8s %-8s %-8s %12s %10s %8s %12s %12s %12s\n' \
-  clients streams total "req/s" succeeded failed "mean" "sd" "max"
+# Server CPU time (user + system) from /proc, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$CHATD_PID/stat"; }
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
+printf '\n%-8s %-8s %-8s %12s %10s %8s %12s %12s %12s %10s\n' \
+  clients streams total "req/s" succeeded failed "mean" "sd" "max" "cpu/req"
 for config in "${CONFIGS[@]}"; do
   read -r clients streams <<<"$config"
   out="$WORK/c${clients}m${streams}.txt"
   threads=1
   [ "$clients" -ge 2 ] && threads=2
+  cpu_before="$(cpu_ticks)"
   "${H2LOAD[@]}" -D "$DURATION" --warm-up-time=1 -t "$threads" -c "$clients" -m "$streams" \
     "$URL" >"$out" 2>&1 || { cat "$out" >&2; die "h2load failed at c$clients m$streams"; }
   rps="$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' "$out")"
@@ -78,8 +83,12 @@ for config in "${CONFIGS[@]}"; do
     's/^requests: .* \([0-9]*\) succeeded, \([0-9]*\) failed.*/\1 \2/p' "$out")
   read -r _ _ _ _ mean sd max _ < <(grep '^time for request:' "$out" |
     awk '{print $1, $2, $3, $4, $6, $7, $5}')
-  printf '%-8s %-8s %-8s %12s %10s %8s %12s %12s %12s\n' "$clients" "$streams" \
-    "$((clients * streams))" "$rps" "$succeeded" "$failed" "$mean" "$sd" "$max"
+  # The warm-up second is served too, so CPU per request counts it against the measured ones:
+  # an upper bound.
+  cpu_us=$(( ($(cpu_ticks) - cpu_before) * TICK_US ))
+  printf '%-8s %-8s %-8s %12s %10s %8s %12s %12s %12s %9sus\n' "$clients" "$streams" \
+    "$((clients * streams))" "$rps" "$succeeded" "$failed" "$mean" "$sd" "$max" \
+    "$(awk -v c="$cpu_us" -v n="$succeeded" 'BEGIN { printf "%.1f", (n > 0 ? c / n : 0) }')"
 done
 printf '\n(latency columns: time for request, as h2load reports it; %ss per row, loopback)\n' \
   "$DURATION"
