@@ -78,12 +78,17 @@ extension Bridge {
   package static func decode<Message: CBridgedMessage>(
     _ bytes: [UInt8], descriptor: UnsafePointer<ProtobufCMessageDescriptor>, as type: Message.Type
   ) throws -> Message {
+    let messageName = { String(cString: descriptor.pointee.name) }
+    if let field = bytes.withUnsafeBytes({ stringFieldHoldingNUL($0, descriptor: descriptor) }) {
+      throw WireDecodingError(
+        messageName: messageName(), byteCount: bytes.count,
+        reason: "string field \(field) holds a NUL character")
+    }
     let unpacked = bytes.withUnsafeBufferPointer {
       protobuf_c_message_unpack(descriptor, nil, $0.count, $0.baseAddress)
     }
     guard let unpacked else {
-      throw WireDecodingError(
-        messageName: String(cString: descriptor.pointee.name), byteCount: bytes.count)
+      throw WireDecodingError(messageName: messageName(), byteCount: bytes.count)
     }
     defer { protobuf_c_message_free_unpacked(unpacked, nil) }
     return Message(bridging: UnsafeRawPointer(unpacked))

@@ -59,6 +59,8 @@ extension WireMessage {
   static func decodeForRPC(_ bytes: [UInt8]) throws -> Self {
     do {
       return try Self(wireBytes: bytes)
+    } catch let error as any RPCErrorConvertible {
+      throw error.rpcError
     } catch {
       throw RPCError(
         code: .invalidArgument, message: "the message is not a valid \(Self.self) encoding")
