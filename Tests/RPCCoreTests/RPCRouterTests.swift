@@ -7,7 +7,8 @@ private struct Bytes: WireMessage, Equatable {
   var value: [UInt8]
   init(_ value: [UInt8]) { self.value = value }
   init(wireBytes: [UInt8]) throws {
-    if wireBytes == [0xFF] { throw RPCError(code: .internalError, message: "undecodable") }
+    struct Undecodable: Error {}
+    if wireBytes == [0xFF] { throw Undecodable() }
     value = wireBytes
   }
   func wireBytes() -> [UInt8] { value }

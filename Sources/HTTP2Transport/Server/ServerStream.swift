@@ -13,6 +13,7 @@ final class ServerStream: @unchecked Sendable {
   var deadline: ContinuousClock.Instant?
 
   // Inbound.
+  let maxMessageSize: Int
   var deframer: MessageDeframer
   var requestCompressed = false
   /// Whole messages not yet taken by the handler, from `inboundHead` on.
@@ -50,6 +51,7 @@ final class ServerStream: @unchecked Sendable {
   init(id: Int32, connection: ServerConnection, maxMessageSize: Int) {
     self.id = id
     self.connection = connection
+    self.maxMessageSize = maxMessageSize
     self.deframer = MessageDeframer(maxMessageSize: maxMessageSize)
   }
 
@@ -70,7 +72,7 @@ final class ServerStream: @unchecked Sendable {
     } catch let error as RPCError {
       failInbound(error)
     } catch MessageDeframer.Failure.tooLarge(let declared) {
-      failInbound(Self.tooLarge(declared, limit: deframer.maxMessageSize))
+      failInbound(Self.tooLarge(declared, limit: maxMessageSize))
     } catch {
       failInbound(RPCError(code: .internalError, message: "invalid gRPC message framing"))
     }
@@ -86,9 +88,9 @@ final class ServerStream: @unchecked Sendable {
           message: "a message is flagged compressed but the request has no grpc-encoding")
       }
       do {
-        message.bytes = try Gzip.decompress(message.bytes, limit: deframer.maxMessageSize)
+        message.bytes = try Gzip.decompress(message.bytes, limit: maxMessageSize)
       } catch .tooLarge {
-        throw Self.tooLarge(nil, limit: deframer.maxMessageSize)
+        throw Self.tooLarge(nil, limit: maxMessageSize)
       } catch {
         throw RPCError(code: .internalError, message: "a gzip message could not be decompressed")
       }
