@@ -12,6 +12,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     case conflict
     /// A referenced row does not exist (foreign key violation) or the row asked for is missing.
     case notFound
+    /// The caller may not do this (not the sender, not an owner or admin).
+    case permissionDenied
     /// A value was refused: NUL bytes, invalid UTF-8 or text PostgreSQL cannot parse.
     case invalidInput
     /// The statement ran past `statement_timeout`.
@@ -50,7 +52,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
   static func kind(forSQLState state: String) -> Kind {
     switch state {
     case "23505": return .conflict
-    case "23503": return .notFound
+    case "23503", "P0002": return .notFound
+    case "42501": return .permissionDenied
     case "57014": return .timeout
     case "40001", "40P01": return .retry
     case "57P01", "57P02", "57P03", "53300": return .unavailable
