@@ -77,6 +77,7 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
+      exclude: ["Migrations/sql"],
       swiftSettings: strictness),
     // The chat and follow domain: handlers, auth, validation.
     .target(
