@@ -24,6 +24,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
+    // jwt-kit's own dependency; named for the key generation of the identity tests.
+    .package(url: "https://github.com/apple/swift-crypto", "4.1.0"..<"5.0.0"),
   ],
   targets: [
     // C doors: one system-library module per C library, macros wrapped in a shim header.
@@ -82,7 +85,11 @@ let package = Package(
     // The chat and follow domain: handlers, auth, validation.
     .target(
       name: "ChatServices",
-      dependencies: ["RPCCore", "ChatProtos", "StandardProtos", "ChatStore"],
+      dependencies: [
+        "RPCCore", "ChatProtos", "StandardProtos", "ChatStore",
+        .product(name: "JWTKit", package: "jwt-kit"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
       swiftSettings: strictness),
 
     .executableTarget(
@@ -121,5 +128,13 @@ let package = Package(
       exclude: ["Proto"],
       swiftSettings: strictness),
     .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore"], swiftSettings: strictness),
+    .testTarget(
+      name: "ChatServicesTests",
+      dependencies: [
+        "ChatServices", "RPCCore",
+        .product(name: "JWTKit", package: "jwt-kit"),
+        .product(name: "CryptoExtras", package: "swift-crypto"),
+      ],
+      swiftSettings: strictness),
   ]
 )

@@ -1,15 +1,26 @@
 public import ChatProtos
+public import ChatStore
 public import RPCCore
 
-/// The chat and follow services chatd registers.
-public enum ChatServiceCatalog {
-  /// Every service of the chat API, as registered today.
-  public static func services() -> [any RegistrableRPCService] {
+/// The chat and follow services chatd registers, and the identity interceptor they need.
+public struct ChatServiceCatalog: Sendable {
+  let store: Store
+  let knownUsers = KnownUsers()
+
+  public init(store: Store) { self.store = store }
+
+  /// Every service of the chat API. Methods not implemented yet answer UNIMPLEMENTED.
+  public func services() -> [any RegistrableRPCService] {
     [
-      PendingService(methods: Chat_V1_ChatService.Method.all),
-      PendingService(methods: Social_V1_UserService.Method.all),
-      PendingService(methods: Social_V1_FollowService.Method.all),
+      ChatService(store: store),
+      UserService(store: store, knownUsers: knownUsers),
+      FollowService(store: store),
     ]
+  }
+
+  /// The interceptor that authenticates every RPC but health, reflection and interop tests.
+  public func identityInterceptor(verifier: TokenVerifier) -> IdentityInterceptor {
+    IdentityInterceptor(verifier: verifier, store: store, knownUsers: knownUsers)
   }
 
   public static let serviceNames = [

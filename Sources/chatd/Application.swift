@@ -1,5 +1,6 @@
 import ChatProtos
 import ChatServices
+import ChatStore
 import HTTP2Transport
 import Logging
 import RPCCore
@@ -8,9 +9,12 @@ import StandardProtos
 import StandardServices
 
 /// The composition root: every service chatd serves, and the lifecycle that runs them.
-func buildApplication(_ configuration: ChatdConfiguration) throws -> ServiceGroup {
+func buildApplication(_ configuration: ChatdConfiguration) async throws -> ServiceGroup {
   let logger = Logger(label: "chatd")
-  var services = ChatServiceCatalog.services()
+  let verifier = try await makeTokenVerifier(configuration, logger: logger)
+  let store = try await Store.open(configuration.store, logger: Logger(label: "chatd.store"))
+  let catalog = ChatServiceCatalog(store: store)
+  var services = catalog.services()
   var serviceNames = ChatServiceCatalog.serviceNames
   if configuration.enableInteropTesting {
     services.append(InteropTestService())
@@ -28,18 +32,40 @@ func buildApplication(_ configuration: ChatdConfiguration) throws -> ServiceGrou
     serviceNames: serviceNames)
   services += [ReflectionServiceV1(index: index), ReflectionServiceV1Alpha(index: index)]
 
-  let server = GRPCServer(
-    configuration: configuration.server, router: RPCRouter(services: services), logger: logger)
+  let router = RPCRouter(services: services).intercepted(by: [
+    catalog.identityInterceptor(verifier: verifier)
+  ])
+  let server = GRPCServer(configuration: configuration.server, router: router, logger: logger)
   return ServiceGroup(
     configuration: .init(
       // Graceful shutdown runs from the last service to the first: health turns
       // NOT_SERVING before the server starts draining.
       services: [
+        .init(service: store),
         .init(service: server),
         .init(service: HealthShutdown(health: health)),
       ],
       gracefulShutdownSignals: [.sigterm, .sigint],
       logger: logger))
+}
+
+/// The verifier of access tokens: the configured keys, or in development the data dir's
+/// random secret (and a log line saying how to mint a token with it).
+func makeTokenVerifier(_ configuration: ChatdConfiguration, logger: Logger) async throws
+  -> TokenVerifier
+{
+  var identity = configuration.identity
+  if !identity.hasKeys {
+    let dataDir = configuration.store.dataDir
+    identity.hmacSecrets = [try DevelopmentSecret.loadOrCreate(dataDir: dataDir)]
+    logger.notice(
+      "no JWT key configured: verifying tokens with the development secret of the data dir",
+      metadata: [
+        "secret_file": "\(DevelopmentSecret.path(dataDir: dataDir))",
+        "mint": "chatd token --data-dir \(dataDir) --user ID --name NAME",
+      ])
+  }
+  return try await TokenVerifier(identity)
 }
 
 /// Turns health NOT_SERVING as soon as shutdown begins, so load balancers stop sending calls

@@ -8,7 +8,8 @@ import Logging
 struct ChatdCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "chatd",
-    abstract: "A chat and follow backend served as gRPC over HTTP/2.")
+    abstract: "A chat and follow backend served as gRPC over HTTP/2.",
+    subcommands: [TokenCommand.self])
 
   @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one). Env: CHATD_LISTEN.")
   var listen: String = env("LISTEN") ?? "127.0.0.1:50051"
@@ -33,6 +34,17 @@ struct ChatdCommand: AsyncParsableCommand {
   @Option(help: "Seconds calls may run after shutdown begins. Env: CHATD_SHUTDOWN_GRACE.")
   var shutdownGrace: Int = env("SHUTDOWN_GRACE").flatMap(Int.init) ?? 10
 
+  @Option(
+    help:
+      "PostgreSQL URL (libpq); without one chatd runs its own cluster in the data dir. Env: CHATD_DATABASE_URL."
+  )
+  var databaseURL: String? = env("DATABASE_URL")
+
+  @Option(help: "Where chatd keeps its state (dev secret, embedded cluster). Env: CHATD_DATA_DIR.")
+  var dataDir: String = env("DATA_DIR") ?? "./.chatd/"
+
+  @OptionGroup var identity: IdentityOptions
+
   @Option(help: "trace, debug, info, notice, warning, error or critical. Env: CHATD_LOG_LEVEL.")
   var logLevel: String = env("LOG_LEVEL") ?? "info"
 
@@ -48,11 +60,11 @@ struct ChatdCommand: AsyncParsableCommand {
     }
     LoggingSystem.bootstrap { LogfmtLogHandler(label: $0, level: level) }
     let configuration = try ChatdConfiguration(command: self)
-    let application = try buildApplication(configuration)
+    let application = try await buildApplication(configuration)
     try await application.run()
   }
 }
 
-private func env(_ name: String) -> String? {
+func env(_ name: String) -> String? {
   ProcessInfo.processInfo.environment["CHATD_" + name]
 }

@@ -1,10 +1,16 @@
 import ArgumentParser
+import ChatServices
+import ChatStore
+import Foundation
 import HTTP2Transport
 
 /// Everything chatd is configured with, checked once at start.
 struct ChatdConfiguration {
   var server: GRPCServerConfiguration
   var enableInteropTesting: Bool
+  var store: StoreConfiguration
+  /// The configured keys; `hasKeys` false means the development secret of the data dir.
+  var identity: IdentityConfiguration
 
   init(command: ChatdCommand) throws {
     guard let colon = command.listen.lastIndex(of: ":"),
@@ -29,5 +35,7 @@ struct ChatdConfiguration {
       command.maxConnectionAge > 0 ? .seconds(command.maxConnectionAge) : nil
     server.shutdownGracePeriod = .seconds(max(0, command.shutdownGrace))
     enableInteropTesting = command.enableInteropTesting
+    store = StoreConfiguration(databaseURL: command.databaseURL, dataDir: command.dataDir)
+    identity = try command.identity.configuration()
   }
 }

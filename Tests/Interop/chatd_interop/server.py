@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import grpc
@@ -19,6 +20,21 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 def chatd_binary() -> Path:
     """CHATD_BINARY, or the debug build that scripts/test makes."""
     return Path(os.environ.get("CHATD_BINARY", REPO_ROOT / ".build" / "debug" / "chatd"))
+
+
+# The HS256 secret the suite's chatd verifies tokens with (tokens.py mints with it).
+TEST_JWT_SECRET = "interop-test-secret-0123456789abcdef-0123456789abcdef"
+
+
+def fresh_database(base_url: str) -> str:
+    """Creates an empty database on the cluster of `base_url` (scripts/pg's URL, database
+    `postgres`) and returns its URL; chatd migrates it at start."""
+    name = f"chatd_interop_{uuid.uuid4().hex[:12]}"
+    subprocess.run(
+        ["psql", base_url, "-v", "ON_ERROR_STOP=1", "-qc", f'CREATE DATABASE "{name}"'],
+        check=True, capture_output=True, stdin=subprocess.DEVNULL,
+    )
+    return base_url.replace("/postgres?", f"/{name}?", 1)
 
 
 def free_port() -> int:
@@ -47,8 +63,11 @@ class ChatdProcess:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         env = dict(os.environ)
-        # A private data dir; CHATD_DATABASE_URL (if a later issue needs one) passes through.
+        # A private data dir, a fresh database and the suite's token secret.
         env.setdefault("CHATD_DATA_DIR", str(self.workdir / "data"))
+        env.setdefault("CHATD_JWT_SECRET", TEST_JWT_SECRET)
+        if "CHATD_DATABASE_URL" not in env and env.get("CHATD_TEST_DATABASE_URL"):
+            env["CHATD_DATABASE_URL"] = fresh_database(env["CHATD_TEST_DATABASE_URL"])
         args = [str(self.binary), "--listen", self.address, "--enable-interop-testing"]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(

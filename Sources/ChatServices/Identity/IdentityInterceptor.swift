@@ -1,0 +1,52 @@
+public import ChatStore
+public import RPCCore
+
+/// Authenticates every RPC but the standard services: `authorization: Bearer <JWT>` is
+/// verified, the caller's user row is created or refreshed, and the caller is attached to
+/// the context for the handlers.
+public struct IdentityInterceptor: ServerInterceptor {
+  /// Services that answer without a token: health, reflection and the interop test service.
+  static let openServicePrefixes = ["grpc.health.", "grpc.reflection.", "grpc.testing."]
+
+  let verifier: TokenVerifier
+  let store: Store
+  let knownUsers: KnownUsers
+
+  public init(verifier: TokenVerifier, store: Store) {
+    self.verifier = verifier
+    self.store = store
+    self.knownUsers = KnownUsers()
+  }
+
+  init(verifier: TokenVerifier, store: Store, knownUsers: KnownUsers) {
+    self.verifier = verifier
+    self.store = store
+    self.knownUsers = knownUsers
+  }
+
+  public func intercept<Output: Sendable>(
+    context: ServerContext,
+    next: @Sendable (ServerContext) async throws -> Output
+  ) async throws -> Output {
+    let service = context.method.service
+    if Self.openServicePrefixes.contains(where: { service.hasPrefix($0) }) {
+      return try await next(context)
+    }
+    let caller = try await verifier.verify(try Self.bearerToken(context.requestMetadata))
+    try await knownUsers.ensure(caller, in: store.users)
+    var context = context
+    context.values[CallerKey.self] = caller
+    return try await next(context)
+  }
+
+  static func bearerToken(_ metadata: Metadata) throws(AuthenticationError) -> String {
+    guard let value = metadata.firstString(forKey: "authorization") else {
+      throw AuthenticationError("missing authorization: Bearer <token>")
+    }
+    let parts = value.split(separator: " ", maxSplits: 1)
+    guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
+      throw AuthenticationError("the authorization header is not a Bearer token")
+    }
+    return String(parts[1]).trimmingCharacters(in: .whitespaces)
+  }
+}

@@ -1,0 +1,37 @@
+public import Foundation
+import JWTKit
+
+/// Mints HS256 access tokens: `chatd token` for development, and tests.
+public struct TokenMinter: Sendable {
+  /// HS256 keys shorter than the hash (32 bytes) are refused, as RFC 7518 asks.
+  public static let minimumSecretLength = 32
+
+  let secret: String
+  let issuer: String?
+  let audience: String?
+
+  public init(secret: String, issuer: String? = nil, audience: String? = nil) {
+    self.secret = secret
+    self.issuer = issuer
+    self.audience = audience
+  }
+
+  public func mint(
+    user: String, name: String, picture: String = "", role: Caller.Role = .user,
+    lifetime: Duration = .seconds(86_400), now: Date = Date()
+  ) async throws -> String {
+    guard secret.utf8.count >= Self.minimumSecretLength else {
+      throw IdentitySetupError("the JWT secret must be at least \(Self.minimumSecretLength) bytes")
+    }
+    let keys = JWTKeyCollection()
+    await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+    var claims = TokenClaims(
+      sub: user,
+      exp: ExpirationClaim(
+        value: now.addingTimeInterval(TimeInterval(lifetime.components.seconds))),
+      iat: IssuedAtClaim(value: now), iss: issuer, name: name, role: role.rawValue)
+    if let audience { claims.aud = AudienceClaim(value: [audience]) }
+    if !picture.isEmpty { claims.picture = picture }
+    return try await keys.sign(claims)
+  }
+}

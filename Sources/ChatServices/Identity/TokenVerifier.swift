@@ -1,0 +1,97 @@
+public import Foundation
+import JWTKit
+
+/// Verifies access tokens: the signature with a key whose allow-list holds the token's
+/// `alg`, then `exp` (required), `nbf`, `iss` and `aud` with a little leeway, then the claims
+/// chatd needs (`sub`, `role`).
+public struct TokenVerifier: Sendable {
+  let keys: [VerificationKey]
+  let issuer: String?
+  let audience: String?
+  let leeway: TimeInterval
+
+  /// Loads every configured key; throws `IdentitySetupError` naming the unusable one.
+  public init(_ configuration: IdentityConfiguration) async throws {
+    var keys: [VerificationKey] = []
+    for secret in configuration.hmacSecrets {
+      guard secret.utf8.count >= TokenMinter.minimumSecretLength else {
+        throw IdentitySetupError(
+          "the JWT secret must be at least \(TokenMinter.minimumSecretLength) bytes")
+      }
+      keys.append(await .hmac(secret: secret))
+    }
+    for pem in configuration.publicKeyPEMs { keys.append(try await .publicKey(pem: pem)) }
+    if let json = configuration.jwksJSON { keys += try await VerificationKey.jwks(json: json) }
+    guard !keys.isEmpty else { throw IdentitySetupError("no key to verify tokens with") }
+    self.keys = keys
+    issuer = configuration.issuer
+    audience = configuration.audience
+    leeway = TimeInterval(configuration.leeway.components.seconds)
+  }
+
+  /// The caller a token names, or `AuthenticationError` saying which check failed.
+  public func verify(_ token: String, now: Date = Date()) async throws(AuthenticationError)
+    -> Caller
+  {
+    let header = try Self.header(of: token)
+    let candidates = keys.filter { key in
+      key.algorithms.contains(header.alg) && (key.kid == nil || key.kid == header.kid)
+    }
+    guard !candidates.isEmpty else {
+      throw AuthenticationError("the token's algorithm or key id is not accepted")
+    }
+    var verified: TokenClaims?
+    for key in candidates {
+      if let claims = try? await key.collection.verify(token, as: TokenClaims.self) {
+        verified = claims
+        break
+      }
+    }
+    guard let claims = verified else { throw AuthenticationError("invalid signature") }
+    return try check(claims, now: now)
+  }
+
+  private func check(_ claims: TokenClaims, now: Date) throws(AuthenticationError) -> Caller {
+    guard let exp = claims.exp else { throw AuthenticationError("the token has no exp claim") }
+    guard now.timeIntervalSince(exp.value) < leeway else {
+      throw AuthenticationError("the token has expired")
+    }
+    if let nbf = claims.nbf, nbf.value.timeIntervalSince(now) > leeway {
+      throw AuthenticationError("the token is not valid yet")
+    }
+    if let issuer, claims.iss != issuer { throw AuthenticationError("wrong issuer") }
+    if let audience, !(claims.aud?.value.contains(audience) ?? false) {
+      throw AuthenticationError("wrong audience")
+    }
+    guard let sub = claims.sub, Validation.isWellFormedUserID(sub) else {
+      throw AuthenticationError("the sub claim is missing or malformed")
+    }
+    guard let role = Caller.Role(rawValue: claims.role ?? "user") else {
+      throw AuthenticationError("unknown role")
+    }
+    let name = claims.name.map { String($0.prefix(64)) } ?? ""
+    return Caller(
+      id: sub, name: name.isEmpty ? sub : name,
+      picture: String((claims.picture ?? "").prefix(2048)), role: role)
+  }
+
+  private struct Header: Decodable {
+    var alg: String
+    var kid: String?
+  }
+
+  private static func header(of token: String) throws(AuthenticationError) -> Header {
+    let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+    guard parts.count == 3, let json = base64URLDecode(parts[0]),
+      let header = try? JSONDecoder().decode(Header.self, from: json)
+    else { throw AuthenticationError("malformed token") }
+    return header
+  }
+
+  private static func base64URLDecode(_ text: Substring) -> Data? {
+    var base64 = text.replacingOccurrences(of: "-", with: "+")
+      .replacingOccurrences(of: "_", with: "/")
+    base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+    return Data(base64Encoded: base64)
+  }
+}

@@ -1,0 +1,159 @@
+import CryptoExtras
+import Foundation
+import JWTKit
+import Testing
+
+@testable import ChatServices
+
+/// Claims as any identity provider would put them in a token.
+struct ProviderClaims: JWTPayload {
+  var sub: String?
+  var exp: ExpirationClaim?
+  var nbf: NotBeforeClaim?
+  var iss: String?
+  var aud: AudienceClaim?
+  var name: String?
+  var role: String?
+
+  func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
+
+func claims(
+  sub: String? = "alice", expiresIn: TimeInterval? = 600, nbf: TimeInterval? = nil,
+  iss: String? = nil, aud: String? = nil, role: String? = nil
+) -> ProviderClaims {
+  ProviderClaims(
+    sub: sub, exp: expiresIn.map { ExpirationClaim(value: Date().addingTimeInterval($0)) },
+    nbf: nbf.map { NotBeforeClaim(value: Date().addingTimeInterval($0)) }, iss: iss,
+    aud: aud.map { AudienceClaim(value: [$0]) }, name: "Alice", role: role)
+}
+
+let secret = "unit-test-secret-0123456789abcdef"
+
+func hmacToken(_ payload: ProviderClaims, secret: String = secret) async throws -> String {
+  let keys = JWTKeyCollection()
+  await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+  return try await keys.sign(payload)
+}
+
+func verifier(_ configure: (inout IdentityConfiguration) -> Void) async throws -> TokenVerifier {
+  var configuration = IdentityConfiguration()
+  configure(&configuration)
+  return try await TokenVerifier(configuration)
+}
+
+func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
+  do {
+    _ = try await verifier.verify(token)
+    return nil
+  } catch {
+    return error.reason
+  }
+}
+
+@Suite struct TokenVerifierTests {
+  @Test func hs256TokenGivesTheCaller() async throws {
+    let verifier = try await verifier { $0.hmacSecrets = [secret] }
+    let caller = try await verifier.verify(try await hmacToken(claims(role: "admin")))
+    #expect(caller == Caller(id: "alice", name: "Alice", role: .admin))
+  }
+
+  @Test func timeClaimsAreCheckedWithLeeway() async throws {
+    let verifier = try await verifier { $0.hmacSecrets = [secret] }
+    #expect(await reason(verifier, try await hmacToken(claims(expiresIn: -120))) != nil)
+    #expect(await reason(verifier, try await hmacToken(claims(expiresIn: -5))) == nil)
+    #expect(
+      await reason(verifier, try await hmacToken(claims(expiresIn: nil)))?.contains("exp") == true)
+    #expect(
+      await reason(verifier, try await hmacToken(claims(nbf: 300)))?.contains("not valid yet")
+        == true)
+  }
+
+  @Test func issuerAndAudienceWhenConfigured() async throws {
+    let verifier = try await verifier {
+      $0.hmacSecrets = [secret]
+      $0.issuer = "https://id.example"
+      $0.audience = "chatd"
+    }
+    let good = try await hmacToken(claims(iss: "https://id.example", aud: "chatd"))
+    #expect(await reason(verifier, good) == nil)
+    let wrongIssuer = try await hmacToken(claims(iss: "https://evil.example", aud: "chatd"))
+    #expect(await reason(verifier, wrongIssuer) == "wrong issuer")
+    let noAudience = try await hmacToken(claims(iss: "https://id.example"))
+    #expect(await reason(verifier, noAudience) == "wrong audience")
+  }
+
+  @Test func es256AndEdDSAPublicKeys() async throws {
+    let ecKey = ES256PrivateKey()
+    let edKey = try EdDSA.PrivateKey()
+    let verifier = try await verifier {
+      $0.publicKeyPEMs = [ecKey.publicKey.pemRepresentation, edKey.publicKey.pemRepresentation]
+    }
+    let signers = JWTKeyCollection()
+    await signers.add(ecdsa: ecKey, kid: "ec").add(eddsa: edKey, kid: "ed")
+    for kid in ["ec", "ed"] {
+      let token = try await signers.sign(claims(), kid: JWKIdentifier(string: kid))
+      #expect(try await verifier.verify(token).id == "alice")
+    }
+    // An HS256 token is refused before any signature check: no key allows HS256.
+    let hs = try await hmacToken(claims())
+    #expect(await reason(verifier, hs)?.contains("algorithm") == true)
+  }
+
+  @Test func rsaKeyCannotBeUsedAsAnHMACSecret() async throws {
+    let rsa = try Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
+    let publicPEM = try Insecure.RSA.PublicKey(
+      backing: _RSA.Signing.PrivateKey(pemRepresentation: rsa.pemRepresentation).publicKey
+    ).pemRepresentation
+    let verifier = try await verifier { $0.publicKeyPEMs = [publicPEM] }
+    let signers = JWTKeyCollection()
+    await signers.add(rsa: rsa, digestAlgorithm: .sha256)
+    #expect(try await verifier.verify(try await signers.sign(claims())).id == "alice")
+    // The classic confusion: HS256 "signed" with the public key's PEM text.
+    let forged = try await hmacToken(claims(role: "admin"), secret: publicPEM)
+    #expect(await reason(verifier, forged)?.contains("algorithm") == true)
+  }
+
+  @Test func unsignedAndTamperedTokensFail() async throws {
+    let verifier = try await verifier { $0.hmacSecrets = [secret] }
+    let header = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64EncodedString()
+    let body = Data(#"{"sub":"alice","exp":9999999999}"#.utf8).base64EncodedString()
+    #expect(await reason(verifier, "\(header).\(body).")?.contains("algorithm") == true)
+    #expect(await reason(verifier, "garbage") == "malformed token")
+    let wrong = try await hmacToken(claims(), secret: "another-secret-0123456789abcdef-0123456789")
+    #expect(await reason(verifier, wrong) == "invalid signature")
+  }
+
+  @Test func jwksKeysAreChosenByKid() async throws {
+    let key = ES256PrivateKey()
+    let parameters = key.publicKey.parameters!
+    let jwks = """
+      {"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"\(parameters.x)","y":"\(parameters.y)"}]}
+      """
+    let verifier = try await verifier { $0.jwksJSON = jwks }
+    let signers = JWTKeyCollection()
+    await signers.add(ecdsa: key, kid: "k1")
+    #expect(try await verifier.verify(try await signers.sign(claims(), kid: "k1")).id == "alice")
+    let unknownKid = try await signers.sign(claims(), header: ["kid": "k2"])
+    #expect(await reason(verifier, unknownKid) != nil)
+  }
+
+  @Test func badConfigurationIsRefused() async throws {
+    await #expect(throws: IdentitySetupError.self) { try await verifier { _ in } }
+    await #expect(throws: IdentitySetupError.self) {
+      try await verifier { $0.hmacSecrets = ["short"] }
+    }
+    await #expect(throws: IdentitySetupError.self) {
+      try await verifier {
+        $0.publicKeyPEMs = ["-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"]
+      }
+    }
+  }
+
+  @Test func mintedTokensVerify() async throws {
+    let verifier = try await verifier { $0.hmacSecrets = [secret] }
+    let token = try await TokenMinter(secret: secret).mint(
+      user: "bob", name: "Bob", role: .service)
+    #expect(try await verifier.verify(token) == Caller(id: "bob", name: "Bob", role: .service))
+  }
+}
