@@ -34,12 +34,19 @@ def test_contract_has_every_rpc(service):
         assert methods[name].server_streaming == (name in SERVER_STREAMING)
 
 
-def test_chat_service_answers_unimplemented_for_now(channel):
-    """The ChatService methods still pending sit behind the identity interceptor too."""
-    call, request_class = protos.unary_method(channel, "chat.v1.ChatService", "EditMessage")
+def test_streams_answer_unimplemented_for_now(channel):
+    """SubscribeRoom and the other streams land with the real-time layer; they sit behind the
+    identity interceptor like every chat RPC."""
+    method = protos.service("chat.v1.ChatService").methods_by_name["SubscribeRoom"]
+    request_class = protos.message(method.input_type.full_name)
+    call = channel.unary_stream(
+        "/chat.v1.ChatService/SubscribeRoom",
+        request_serializer=request_class.SerializeToString,
+        response_deserializer=lambda data: data,
+    )
     with pytest.raises(grpc.RpcError) as info:
-        call(request_class(), timeout=10)
+        list(call(request_class(), timeout=10))
     assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
     with pytest.raises(grpc.RpcError) as info:
-        call(request_class(), metadata=bearer(mint(new_user_id())), timeout=10)
+        list(call(request_class(), metadata=bearer(mint(new_user_id())), timeout=10))
     assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED

@@ -59,6 +59,17 @@ struct Validation {
     }
   }
 
+  /// One emoji: a single grapheme cluster of at most 32 bytes that renders as an emoji.
+  mutating func emoji(_ value: String, field: String) {
+    let scalars = value.unicodeScalars
+    let isEmoji =
+      scalars.contains { $0.properties.isEmojiPresentation }
+      || (scalars.first?.properties.isEmoji == true && scalars.contains("\u{FE0F}"))
+    if value.count != 1 || value.utf8.count > 32 || !isEmoji {
+      fail(field, "must be a single emoji")
+    }
+  }
+
   static func isWellFormedUserID(_ value: String) -> Bool {
     !value.isEmpty && value.count <= 128
       && !value.unicodeScalars.contains {

@@ -101,7 +101,8 @@ func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
   }
 
   @Test func rsaKeyCannotBeUsedAsAnHMACSecret() async throws {
-    let rsa = try Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
+    // A fixed test key: generating one in a debug build costs seconds of CPU.
+    let rsa = try Insecure.RSA.PrivateKey(pem: testRSAPrivateKeyPEM)
     let publicPEM = try Insecure.RSA.PublicKey(
       backing: _RSA.Signing.PrivateKey(pemRepresentation: rsa.pemRepresentation).publicKey
     ).pemRepresentation
@@ -157,3 +158,35 @@ func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
     #expect(try await verifier.verify(token) == Caller(id: "bob", name: "Bob", role: .service))
   }
 }
+
+/// A 2048-bit RSA key made for these tests only.
+let testRSAPrivateKeyPEM = """
+  -----BEGIN PRIVATE KEY-----
+  MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDJ78Vl5NDHqn+Q
+  d6BgGkGjzv8wwoLAKDg50VNeu+Y7yYdnFuCtyKsRTnwOcCR9wMsRYiSSKYOmIblV
+  UXvQxYFnELubwBF3x0XNEF5zUD+W3g9e8mxBraCTIn2pHLMBuJpWqtdeplcbPOKe
+  JdVxapoq9e4otWjeAjSEpJvTeRfDre6ifGGNstROCv32Fc8cGDfqfmN4P5iSeqUJ
+  yy7kGJFmiuD24e6uJ/Z6T7slux00TdPUDH/1aOuZeDxdbOQnG6YfcF/wQNbX6yBz
+  W0ox39fi6cS+eRasuN0o2aCXef+9dVMiY0xiNEzuSGheFJPj4tZQjYwbVz3NGbu3
+  +FTES15fAgMBAAECggEAPFcgNg1EcZU53vJQAsd1u7v7txc4OLEL9ALflZwx9MWI
+  Zz6HzoX60AYSvcG2tbjpNP2NjftHslm7ZoodpEmQHDr8xFKFJbRu4BK3Fl/xUGR0
+  VVu9C3cVV0HkKKdBug7uV11fU5ICz0nHMZh+ihBflty72IA0oLop9US2p180waxs
+  VJp0XSzhZZn7bog3CzxlU7t0ZzAhMgWy5BpVaBcJWF42f8K8EPqQPr+vDSj7JNSQ
+  DYE8ncdxQHf6sGP4VD1sUznwSeSEPgah6HrZ4Ek4tH3yktir5ib9IrvT0rczGwZW
+  lTIz60XPLNmJMA0xEuOwxBsqhLYHOm6KRWisXsEKuQKBgQDxfnGS2W1ZlBLYnXXV
+  pNqr/ode7Z4ZObgxRFTovx/GC2OgvwPgNPhs0SvbYnBPMs1TS9t6+2FqeeGEeIbp
+  l5zBpHEXJelOSOlcNeR0Tkn85ikDTx6IkMR4OkkVCZUct4k2RnN5EmwpxGLgfrvO
+  NC2FO3+NhyOYVlLXs3crrI4rkwKBgQDWEQma7bjdCfSTnp65nQ24Qx9e+BfxY8f4
+  UQ+bxvlt4cfFRWhTybD+DgJLE9ulDU9xOR/1ShW9cP0TDq7G6HiEzpRozqvm6Mcf
+  uG2JSDDHSmvtSHWrwpQ6jeS8/NPbCGnS2S5qVS8uuWk1zuwz885rqVMWfYApLVaZ
+  7EgkETk5hQKBgQDXOYGvBuhV9Yn2VB84kPvyXZ34FH3arX5jKisiY3PF5VCdap/h
+  qlPdZ25Wz5yYeQZVPj4VlQR1CLrcfS5/8Qdb7Vp87uTHSGPyMnWw0jVOlzHmKRVl
+  UOBI5mlLvoaOWWSIYrF3LdwIPWaB/XETjZ0kKKq9T7uBgS3D38ZNvjPW0QKBgEjb
+  GZrKJ63LMpt/U+Q2aLH63lVzOKrmW+vOovJQwRm9y0D/w2co8P02hV9KDepZ4lzV
+  pWPVaBrGtstipud5vXLt4CLfnDAFr6fDHDyp/jgFwz/J9oqTueFH477SicQ1U9b4
+  Jcz42wsa/YzbtRZldy67PVUdN55MGPpgKZlk50YFAoGAXaflqIIOjsp27ZMpWnBp
+  C1dToeFPsskJXy1VrB/6uWj86EQcWTyVmtgjUOUPwaj6bz3+2GAq9aDaDPXFsuv7
+  8uobpxI660vi5Nq5bxC/bEAiCjBXFWKEvT9E/cGJct+B9DFDDcAbpzXNxYumm/eR
+  vGxYsTsR9MpgFRPVYTWIP3k=
+  -----END PRIVATE KEY-----
+  """

@@ -1,0 +1,52 @@
+public import ChatProtos
+import ChatStore
+import Foundation
+public import RPCCore
+import StandardProtos
+
+extension ChatService {
+  /// How long a typing state lasts unless sent again.
+  static let typingLifetime: TimeInterval = 6
+
+  /// Accepted for members; delivering it to the room is the real-time layer's job.
+  public func sendTyping(request: Chat_V1_SendTypingRequest, context: ServerContext)
+    async throws -> Chat_V1_SendTypingResponse
+  {
+    let caller = try context.authenticatedCaller()
+    var validation = Validation()
+    validation.uuid(request.roomId, field: "room_id")
+    try validation.check()
+    guard try await store.rooms.role(roomID: request.roomId, user: caller.id) != nil else {
+      throw ServiceError.notFound("room")
+    }
+    var response = Chat_V1_SendTypingResponse()
+    if request.typing {
+      response.expiresAt = Google_Protobuf_Timestamp(
+        date: Date().addingTimeInterval(Self.typingLifetime))
+    }
+    return response
+  }
+
+  public func searchMessages(request: Chat_V1_SearchMessagesRequest, context: ServerContext)
+    async throws -> Chat_V1_SearchMessagesResponse
+  {
+    let caller = try context.authenticatedCaller()
+    var validation = Validation()
+    validation.text(request.query, field: "query", limit: 200, required: true)
+    if !request.roomId.isEmpty { validation.uuid(request.roomId, field: "room_id") }
+    let limit = validation.pageSize(request.pageSize)
+    let cursor = validation.pageToken(request.pageToken)
+    if let cursor, Int(cursor) == nil {
+      validation.fail("page_token", "is not a page token this server issued")
+    }
+    try validation.check()
+    let roomID = request.roomId.isEmpty ? nil : request.roomId
+    if let roomID { try await requireVisible(roomID: roomID, caller: caller) }
+    let page = try await store.messages.search(
+      user: caller.id, query: request.query, roomID: roomID, limit: limit, after: cursor)
+    var response = Chat_V1_SearchMessagesResponse()
+    response.messages = page.items.map(Chat_V1_Message.init)
+    response.nextPageToken = page.nextCursor ?? ""
+    return response
+  }
+}
