@@ -23,6 +23,8 @@ public struct TokenMinter: Sendable {
     guard secret.utf8.count >= Self.minimumSecretLength else {
       throw IdentitySetupError("the JWT secret must be at least \(Self.minimumSecretLength) bytes")
     }
+    // Whole seconds: NumericDate may be fractional, but some libraries expect integers.
+    let now = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
     let keys = JWTKeyCollection()
     await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
     var claims = TokenClaims(

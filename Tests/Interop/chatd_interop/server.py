@@ -47,10 +47,12 @@ def free_port() -> int:
 class ChatdProcess:
     """One chatd process: `--listen 127.0.0.1:PORT --enable-interop-testing`, output in a log."""
 
-    def __init__(self, binary: Path, workdir: Path, extra_args: tuple[str, ...] = ()):
+    def __init__(self, binary: Path, workdir: Path, extra_args: tuple[str, ...] = (),
+                 extra_env: dict[str, str] | None = None):
         self.binary = binary
         self.workdir = workdir
         self.extra_args = extra_args
+        self.extra_env = extra_env or {}
         self.port = 0
         self.address = ""
         self.log_path = workdir / "chatd.log"
@@ -62,7 +64,7 @@ class ChatdProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
-        env = dict(os.environ)
+        env = dict(os.environ) | self.extra_env
         # A private data dir, a fresh database and the suite's token secret.
         env.setdefault("CHATD_DATA_DIR", str(self.workdir / "data"))
         env.setdefault("CHATD_JWT_SECRET", TEST_JWT_SECRET)
