@@ -131,7 +131,7 @@ let package = Package(
     .testTarget(
       name: "ChatServicesTests",
       dependencies: [
-        "ChatServices", "RPCCore",
+        "ChatServices", "ChatStore", "RPCCore", "StandardProtos",
         .product(name: "JWTKit", package: "jwt-kit"),
         .product(name: "CryptoExtras", package: "swift-crypto"),
       ],

@@ -35,7 +35,9 @@ struct ChatdConfiguration {
       command.maxConnectionAge > 0 ? .seconds(command.maxConnectionAge) : nil
     server.shutdownGracePeriod = .seconds(max(0, command.shutdownGrace))
     enableInteropTesting = command.enableInteropTesting
-    store = StoreConfiguration(databaseURL: command.databaseURL, dataDir: command.dataDir)
+    // An empty URL (CHATD_DATABASE_URL=) means none: the embedded cluster.
+    store = StoreConfiguration(
+      databaseURL: command.databaseURL.flatMap { $0.isEmpty ? nil : $0 }, dataDir: command.dataDir)
     identity = try command.identity.configuration()
   }
 }

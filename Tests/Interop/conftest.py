@@ -11,6 +11,7 @@ import pytest
 from grpc_health.v1 import health_pb2_grpc
 
 from chatd_interop import protos
+from chatd_interop.postgres import Cluster
 from chatd_interop.raw_grpc import RawConnection
 from chatd_interop.server import REPO_ROOT, ChatdProcess, chatd_binary
 
@@ -21,6 +22,22 @@ def pytest_configure(config: pytest.Config) -> None:
     except Exception as error:  # a readable stop instead of a traceback per module
         pytest.exit(f"generating Python stubs from Proto/ failed: {error}", returncode=3)
     protos.activate(protos.STUBS_DIR)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_database():
+    """The cluster every chatd of the session gets a fresh database on: scripts/test's
+    (CHATD_TEST_DATABASE_URL), or one of our own when pytest runs alone."""
+    if os.environ.get("CHATD_TEST_DATABASE_URL"):
+        yield os.environ["CHATD_TEST_DATABASE_URL"]
+        return
+    cluster = Cluster()
+    os.environ["CHATD_TEST_DATABASE_URL"] = cluster.url
+    try:
+        yield cluster.url
+    finally:
+        del os.environ["CHATD_TEST_DATABASE_URL"]
+        cluster.destroy()
 
 
 @pytest.fixture(scope="session")
