@@ -33,7 +33,8 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
   services += [ReflectionServiceV1(index: index), ReflectionServiceV1Alpha(index: index)]
 
   let router = RPCRouter(services: services).intercepted(by: [
-    catalog.identityInterceptor(verifier: verifier)
+    catalog.identityInterceptor(verifier: verifier),
+    RateLimitInterceptor(configuration: configuration.rateLimits),
   ])
   let server = GRPCServer(configuration: configuration.server, router: router, logger: logger)
   return ServiceGroup(

@@ -45,6 +45,13 @@ struct ChatdCommand: AsyncParsableCommand {
 
   @OptionGroup var identity: IdentityOptions
 
+  @Option(
+    help:
+      "Per-user limit CLASS=RATE/BURST (classes: send, typing, follow, other), repeatable; off turns limits off. Env: CHATD_RATE_LIMIT (comma-separated)."
+  )
+  var rateLimit: [String] =
+    env("RATE_LIMIT").map { $0.split(separator: ",").map(String.init) } ?? []
+
   @Option(help: "trace, debug, info, notice, warning, error or critical. Env: CHATD_LOG_LEVEL.")
   var logLevel: String = env("LOG_LEVEL") ?? "info"
 

@@ -11,6 +11,7 @@ struct ChatdConfiguration {
   var store: StoreConfiguration
   /// The configured keys; `hasKeys` false means the development secret of the data dir.
   var identity: IdentityConfiguration
+  var rateLimits: RateLimitConfiguration
 
   init(command: ChatdCommand) throws {
     guard let colon = command.listen.lastIndex(of: ":"),
@@ -39,5 +40,13 @@ struct ChatdConfiguration {
     store = StoreConfiguration(
       databaseURL: command.databaseURL.flatMap { $0.isEmpty ? nil : $0 }, dataDir: command.dataDir)
     identity = try command.identity.configuration()
+    rateLimits = .defaults
+    for spec in command.rateLimit {
+      do {
+        try rateLimits.apply(spec)
+      } catch {
+        throw ValidationError(error.description)
+      }
+    }
   }
 }

@@ -6,6 +6,7 @@ import StandardProtos
 enum ErrorDetail {
   case badRequest(Google_Rpc_BadRequest)
   case errorInfo(reason: String)
+  case retryInfo(Duration)
 
   var any: Google_Protobuf_Any {
     var any = Google_Protobuf_Any()
@@ -18,6 +19,15 @@ enum ErrorDetail {
       info.reason = reason
       info.domain = "chatd"
       any.typeUrl = "type.googleapis.com/google.rpc.ErrorInfo"
+      any.value = info.wireBytes()
+    case .retryInfo(let delay):
+      var duration = Google_Protobuf_Duration()
+      let (seconds, attoseconds) = delay.components
+      duration.seconds = seconds
+      duration.nanos = Int32(attoseconds / 1_000_000_000)
+      var info = Google_Rpc_RetryInfo()
+      info.retryDelay = duration
+      any.typeUrl = "type.googleapis.com/google.rpc.RetryInfo"
       any.value = info.wireBytes()
     }
     return any
