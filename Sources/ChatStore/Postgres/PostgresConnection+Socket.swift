@@ -34,14 +34,26 @@ extension PostgresConnection {
     return source
   }
 
+  /// Dispatch may report readiness once per arrival (edge-like), while `PQconsumeInput` reads
+  /// only what one `recv` returns: so read until the socket is drained, peeking for more, or
+  /// a FIN right behind the server's last message would never be noticed.
   private func socketReadable() {
     guard let conn, !closing else { return }
-    guard PQconsumeInput(conn) == 1 else {
-      return shutdown(connectionError("connection lost"))
+    var lost = false
+    var byte: UInt8 = 0
+    while true {
+      guard PQconsumeInput(conn) == 1 else {
+        lost = true
+        break
+      }
+      let peeked = recv(PQsocket(conn), &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+      if peeked > 0 { continue }
+      lost = peeked == 0
+      break
     }
     deliverNotifications()
     drive()
-    if PQstatus(conn) == CONNECTION_BAD {
+    if lost || PQstatus(conn) == CONNECTION_BAD {
       shutdown(connectionError("connection lost"))
     }
   }
