@@ -111,5 +111,9 @@ let package = Package(
       dependencies: ["ProtoBridge", "StandardProtos", "ChatProtos", "RPCCore"],
       swiftSettings: strictness),
     .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore"], swiftSettings: strictness),
+    // The durable append at N writers through the store (Benchmarks/StoreAppend/run).
+    .executableTarget(
+      name: "StoreAppend", dependencies: ["ChatStore"], path: "Benchmarks/StoreAppend",
+      exclude: ["run"], swiftSettings: strictness),
   ]
 )
