@@ -136,5 +136,9 @@ let package = Package(
         .product(name: "CryptoExtras", package: "swift-crypto"),
       ],
       swiftSettings: strictness),
+    // The durable append at N writers through the store (Benchmarks/StoreAppend/run).
+    .executableTarget(
+      name: "StoreAppend", dependencies: ["ChatStore"], path: "Benchmarks/StoreAppend",
+      exclude: ["run"], swiftSettings: strictness),
   ]
 )

@@ -101,13 +101,19 @@ public struct EmbeddedCluster: Sendable {
   ) throws -> Int32 {
     let executable = tool ?? binDirectory.appendingPathComponent(name).path
     let process = Process()
+    var command = [executable] + arguments
     if asOwner && getuid() == 0 {
-      process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-      process.arguments = ["-u", "postgres", "--", executable] + arguments
-    } else {
-      process.executableURL = URL(fileURLWithPath: executable)
-      process.arguments = arguments
+      command = ["/usr/sbin/runuser", "-u", "postgres", "--"] + command
     }
+    // The server that pg_ctl starts outlives it and must not inherit our descriptors: Foundation
+    // waits for EOF on a socket it hands to children, and a daemon holding it would hang us.
+    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    process.arguments =
+      [
+        "-c",
+        #"for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done 2>/dev/null; exec "$@""#,
+        "bash",
+      ] + command
     let logURL = directory.appendingPathComponent(log ?? "\(name).log")
     FileManager.default.createFile(atPath: logURL.path, contents: nil)
     let handle = try FileHandle(forWritingTo: logURL)

@@ -6,521 +6,542 @@ extension Migration {
     Migration(
       version: 1, name: "schema",
       sql: ####"""
--- The whole chatd schema. Ids of users come from JWT `sub` (opaque text); rooms and messages
--- get UUIDs. Rooms and messages are never hard-deleted by the API (messages become
--- tombstones), so foreign keys pointing at them need no supporting index for deletes.
+        -- The whole chatd schema. Ids of users come from JWT `sub` (opaque text); rooms and messages
+        -- get UUIDs. Rooms and messages are never hard-deleted by the API (messages become
+        -- tombstones), so foreign keys pointing at them need no supporting index for deletes.
 
-CREATE TABLE users (
-  id text PRIMARY KEY,
-  display_name text NOT NULL DEFAULT '',
-  avatar_url text NOT NULL DEFAULT '',
-  created_at timestamptz NOT NULL DEFAULT now(),
-  updated_at timestamptz NOT NULL DEFAULT now(),
-  last_seen_at timestamptz,
-  -- The user's notification log: the last seq handed out and the last one marked read.
-  notification_seq bigint NOT NULL DEFAULT 0,
-  notifications_read_seq bigint NOT NULL DEFAULT 0
-);
+        CREATE TABLE users (
+          id text PRIMARY KEY,
+          display_name text NOT NULL DEFAULT '',
+          avatar_url text NOT NULL DEFAULT '',
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now(),
+          last_seen_at timestamptz,
+          -- The user's notification log: the last seq handed out and the last one marked read.
+          notification_seq bigint NOT NULL DEFAULT 0,
+          notifications_read_seq bigint NOT NULL DEFAULT 0
+        );
 
-CREATE TABLE rooms (
-  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  kind smallint NOT NULL CHECK (kind IN (1, 2)), -- 1 direct, 2 group
-  title text NOT NULL DEFAULT '',
-  -- A direct room's two users, ordered, so one pair has one room.
-  direct_user_low text REFERENCES users ON DELETE SET NULL,
-  direct_user_high text REFERENCES users ON DELETE SET NULL,
-  last_seq bigint NOT NULL DEFAULT 0,
-  last_message_id uuid,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  last_activity_at timestamptz NOT NULL DEFAULT now()
-);
--- StartChat's get-or-create; also the FK SET NULL of user deletion (low side).
-CREATE UNIQUE INDEX rooms_direct_pair ON rooms (direct_user_low, direct_user_high) WHERE kind = 1;
--- FK SET NULL of user deletion (high side).
-CREATE INDEX rooms_direct_high ON rooms (direct_user_high) WHERE kind = 1;
+        CREATE TABLE rooms (
+          id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+          kind smallint NOT NULL CHECK (kind IN (1, 2)), -- 1 direct, 2 group
+          title text NOT NULL DEFAULT '',
+          -- A direct room's two users, ordered, so one pair has one room.
+          direct_user_low text REFERENCES users ON DELETE SET NULL,
+          direct_user_high text REFERENCES users ON DELETE SET NULL,
+          last_seq bigint NOT NULL DEFAULT 0,
+          last_message_id uuid,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          last_activity_at timestamptz NOT NULL DEFAULT now()
+        );
+        -- StartChat's get-or-create; also the FK SET NULL of user deletion (low side).
+        CREATE UNIQUE INDEX rooms_direct_pair ON rooms (direct_user_low, direct_user_high) WHERE kind = 1;
+        -- FK SET NULL of user deletion (high side).
+        CREATE INDEX rooms_direct_high ON rooms (direct_user_high) WHERE kind = 1;
 
-CREATE TABLE room_members (
-  room_id uuid NOT NULL REFERENCES rooms ON DELETE CASCADE,
-  user_id text NOT NULL REFERENCES users ON DELETE CASCADE,
-  role smallint NOT NULL CHECK (role IN (1, 2, 3)), -- 1 owner, 2 admin, 3 member
-  last_read_seq bigint NOT NULL DEFAULT 0,
-  last_delivered_seq bigint NOT NULL DEFAULT 0,
-  muted boolean NOT NULL DEFAULT false,
-  joined_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (room_id, user_id)
-);
--- ListRooms, search scope, user deletion.
-CREATE INDEX room_members_by_user ON room_members (user_id);
+        CREATE TABLE room_members (
+          room_id uuid NOT NULL REFERENCES rooms ON DELETE CASCADE,
+          user_id text NOT NULL REFERENCES users ON DELETE CASCADE,
+          role smallint NOT NULL CHECK (role IN (1, 2, 3)), -- 1 owner, 2 admin, 3 member
+          last_read_seq bigint NOT NULL DEFAULT 0,
+          last_delivered_seq bigint NOT NULL DEFAULT 0,
+          muted boolean NOT NULL DEFAULT false,
+          joined_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (room_id, user_id)
+        );
+        -- ListRooms, search scope, user deletion.
+        CREATE INDEX room_members_by_user ON room_members (user_id);
 
-CREATE TABLE messages (
-  id uuid PRIMARY KEY,
-  room_id uuid NOT NULL REFERENCES rooms ON DELETE CASCADE,
-  seq bigint NOT NULL,
-  sender_id text REFERENCES users ON DELETE SET NULL,
-  client_msg_id text NOT NULL,
-  body text NOT NULL,
-  reply_to_id uuid REFERENCES messages,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  edited_at timestamptz,
-  deleted_at timestamptz,
-  search tsvector GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED,
-  -- GetMessages before/after seq, unread counts.
-  CONSTRAINT messages_room_seq UNIQUE (room_id, seq),
-  -- SendMessage idempotency; also user deletion's tombstoning and FK SET NULL.
-  CONSTRAINT messages_idempotency UNIQUE (sender_id, client_msg_id)
-);
--- SearchMessages.
-CREATE INDEX messages_search ON messages USING gin (search);
+        CREATE TABLE messages (
+          id uuid PRIMARY KEY,
+          room_id uuid NOT NULL REFERENCES rooms ON DELETE CASCADE,
+          seq bigint NOT NULL,
+          sender_id text REFERENCES users ON DELETE SET NULL,
+          client_msg_id text NOT NULL,
+          body text NOT NULL,
+          reply_to_id uuid REFERENCES messages,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          edited_at timestamptz,
+          deleted_at timestamptz,
+          search tsvector GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED,
+          -- GetMessages before/after seq, unread counts.
+          CONSTRAINT messages_room_seq UNIQUE (room_id, seq),
+          -- SendMessage idempotency; also user deletion's tombstoning and FK SET NULL.
+          CONSTRAINT messages_idempotency UNIQUE (sender_id, client_msg_id)
+        );
+        -- SearchMessages.
+        CREATE INDEX messages_search ON messages USING gin (search);
 
-CREATE TABLE reactions (
-  message_id uuid NOT NULL REFERENCES messages ON DELETE CASCADE,
-  user_id text NOT NULL REFERENCES users ON DELETE CASCADE,
-  emoji text NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  -- Counts per message (prefix), add/remove.
-  PRIMARY KEY (message_id, emoji, user_id)
-);
--- FK CASCADE of user deletion.
-CREATE INDEX reactions_by_user ON reactions (user_id);
+        CREATE TABLE reactions (
+          message_id uuid NOT NULL REFERENCES messages ON DELETE CASCADE,
+          user_id text NOT NULL REFERENCES users ON DELETE CASCADE,
+          emoji text NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          -- Counts per message (prefix), add/remove.
+          PRIMARY KEY (message_id, emoji, user_id)
+        );
+        -- FK CASCADE of user deletion.
+        CREATE INDEX reactions_by_user ON reactions (user_id);
 
--- The per-room event log. seq is gap-free per room; xid orders commits for the firehose.
-CREATE TABLE room_events (
-  room_id uuid NOT NULL REFERENCES rooms ON DELETE CASCADE,
-  seq bigint NOT NULL,
-  kind smallint NOT NULL,
-  actor_id text,
-  message_id uuid,
-  subject_user_id text,
-  value bigint NOT NULL DEFAULT 0,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
-  id bigint GENERATED ALWAYS AS IDENTITY,
-  -- SubscribeRoom replay.
-  PRIMARY KEY (room_id, seq)
-);
--- SubscribeAllRooms: rows in (xid, id) order below the snapshot's xmin.
-CREATE INDEX room_events_firehose ON room_events (xid, id);
+        -- The per-room event log. seq is gap-free per room; xid orders commits for the firehose.
+        CREATE TABLE room_events (
+          room_id uuid NOT NULL REFERENCES rooms ON DELETE CASCADE,
+          seq bigint NOT NULL,
+          kind smallint NOT NULL,
+          actor_id text,
+          message_id uuid,
+          subject_user_id text,
+          value bigint NOT NULL DEFAULT 0,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+          id bigint GENERATED ALWAYS AS IDENTITY,
+          -- SubscribeRoom replay.
+          PRIMARY KEY (room_id, seq)
+        );
+        -- SubscribeAllRooms: rows in (xid, id) order below the snapshot's xmin.
+        CREATE INDEX room_events_firehose ON room_events (xid, id);
 
-CREATE TABLE follows (
-  follower_id text NOT NULL REFERENCES users ON DELETE CASCADE,
-  followee_id text NOT NULL REFERENCES users ON DELETE CASCADE,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  CHECK (follower_id <> followee_id),
-  -- Follow/Unfollow, GetRelationship, following count, FK CASCADE (follower side).
-  PRIMARY KEY (follower_id, followee_id)
-);
--- ListFollowing pages (newest first).
-CREATE INDEX follows_following ON follows (follower_id, created_at DESC, followee_id);
--- ListFollowers pages, follower count, FK CASCADE (followee side).
-CREATE INDEX follows_followers ON follows (followee_id, created_at DESC, follower_id);
+        CREATE TABLE follows (
+          follower_id text NOT NULL REFERENCES users ON DELETE CASCADE,
+          followee_id text NOT NULL REFERENCES users ON DELETE CASCADE,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          CHECK (follower_id <> followee_id),
+          -- Follow/Unfollow, GetRelationship, following count, FK CASCADE (follower side).
+          PRIMARY KEY (follower_id, followee_id)
+        );
+        -- ListFollowing pages (newest first).
+        CREATE INDEX follows_following ON follows (follower_id, created_at DESC, followee_id);
+        -- ListFollowers pages, follower count, FK CASCADE (followee side).
+        CREATE INDEX follows_followers ON follows (followee_id, created_at DESC, follower_id);
 
-CREATE TABLE notifications (
-  user_id text NOT NULL REFERENCES users ON DELETE CASCADE,
-  seq bigint NOT NULL,
-  kind smallint NOT NULL, -- 1 followed, 2 added to room, 3 removed from room
-  actor_id text REFERENCES users ON DELETE SET NULL,
-  room_id uuid REFERENCES rooms ON DELETE CASCADE,
-  deep_link text NOT NULL DEFAULT '',
-  created_at timestamptz NOT NULL DEFAULT now(),
-  -- ListNotifications, SubscribeUser replay.
-  PRIMARY KEY (user_id, seq)
-);
--- FK SET NULL of user deletion (the actor side).
-CREATE INDEX notifications_by_actor ON notifications (actor_id);
+        CREATE TABLE notifications (
+          user_id text NOT NULL REFERENCES users ON DELETE CASCADE,
+          seq bigint NOT NULL,
+          kind smallint NOT NULL, -- 1 followed, 2 added to room, 3 removed from room
+          actor_id text REFERENCES users ON DELETE SET NULL,
+          room_id uuid REFERENCES rooms ON DELETE CASCADE,
+          deep_link text NOT NULL DEFAULT '',
+          created_at timestamptz NOT NULL DEFAULT now(),
+          -- ListNotifications, SubscribeUser replay.
+          PRIMARY KEY (user_id, seq)
+        );
+        -- FK SET NULL of user deletion (the actor side).
+        CREATE INDEX notifications_by_actor ON notifications (actor_id);
 
--- Pushes for offline recipients, written in the message's transaction.
-CREATE TABLE push_outbox (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  user_id text NOT NULL REFERENCES users ON DELETE CASCADE,
-  room_id uuid NOT NULL REFERENCES rooms ON DELETE CASCADE,
-  message_id uuid NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  attempts integer NOT NULL DEFAULT 0,
-  next_attempt_at timestamptz NOT NULL DEFAULT now(),
-  last_error text
-);
--- The push worker's claim of due rows.
-CREATE INDEX push_outbox_due ON push_outbox (next_attempt_at, id);
--- FK CASCADE of user deletion.
-CREATE INDEX push_outbox_by_user ON push_outbox (user_id);
+        -- Pushes for offline recipients, written in the message's transaction.
+        CREATE TABLE push_outbox (
+          id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          user_id text NOT NULL REFERENCES users ON DELETE CASCADE,
+          room_id uuid NOT NULL REFERENCES rooms ON DELETE CASCADE,
+          message_id uuid NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          attempts integer NOT NULL DEFAULT 0,
+          next_attempt_at timestamptz NOT NULL DEFAULT now(),
+          last_error text
+        );
+        -- The push worker's claim of due rows.
+        CREATE INDEX push_outbox_due ON push_outbox (next_attempt_at, id);
+        -- FK CASCADE of user deletion.
+        CREATE INDEX push_outbox_by_user ON push_outbox (user_id);
 
--- Live chatd processes; a process whose lease expired is dead and its presence rows go.
-CREATE TABLE instances (
-  id text PRIMARY KEY,
-  started_at timestamptz NOT NULL DEFAULT now(),
-  lease_expires_at timestamptz NOT NULL
-);
--- Open SubscribeUser streams per user and instance.
-CREATE TABLE presence (
-  user_id text NOT NULL REFERENCES users ON DELETE CASCADE,
-  instance_id text NOT NULL REFERENCES instances ON DELETE CASCADE,
-  streams integer NOT NULL CHECK (streams > 0),
-  -- Online lookups by user.
-  PRIMARY KEY (user_id, instance_id)
-);
--- FK CASCADE when a dead instance is reaped.
-CREATE INDEX presence_by_instance ON presence (instance_id);
-"""####),
+        -- Live chatd processes; a process whose lease expired is dead and its presence rows go.
+        CREATE TABLE instances (
+          id text PRIMARY KEY,
+          started_at timestamptz NOT NULL DEFAULT now(),
+          lease_expires_at timestamptz NOT NULL
+        );
+        -- Open SubscribeUser streams per user and instance.
+        CREATE TABLE presence (
+          user_id text NOT NULL REFERENCES users ON DELETE CASCADE,
+          instance_id text NOT NULL REFERENCES instances ON DELETE CASCADE,
+          streams integer NOT NULL CHECK (streams > 0),
+          -- Online lookups by user.
+          PRIMARY KEY (user_id, instance_id)
+        );
+        -- FK CASCADE when a dead instance is reaped.
+        CREATE INDEX presence_by_instance ON presence (instance_id);
+        """####),
     Migration(
       version: 2, name: "functions",
       sql: ####"""
--- Write paths as functions: each runs in one round trip, so the room row lock (the seq
--- allocator) is held only for the statements, never across network round trips.
--- Errors: P0002 = not found (or not a member), 42501 = not allowed, 22023 = invalid argument.
+        -- Write paths as functions: each runs in one round trip, so the room row lock (the seq
+        -- allocator) is held only for the statements, never across network round trips.
+        -- Errors: P0002 = not found (or not a member), 42501 = not allowed, 22023 = invalid argument.
+        --
+        -- Ordering: every function that appends room events takes the room's transaction-level
+        -- advisory lock before its first write. A transaction id is assigned at the first write, so
+        -- per room, transaction ids then grow in the same order as seqs: the firehose, which reads
+        -- in transaction id order, delivers each room's events in seq order. (A row lock would not
+        -- do: SELECT ... FOR UPDATE assigns the transaction id before it waits.)
 
--- Appends the next event of a room: locks the room row, takes last_seq + 1, NOTIFYs.
-CREATE FUNCTION chat_room_event(
-  p_room uuid, p_kind smallint, p_actor text, p_message uuid, p_subject text, p_value bigint,
-  p_activity boolean
-) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE v_seq bigint;
-BEGIN
-  UPDATE rooms SET last_seq = last_seq + 1,
-    last_activity_at = CASE WHEN p_activity THEN now() ELSE last_activity_at END
-  WHERE id = p_room RETURNING last_seq INTO v_seq;
-  IF NOT FOUND THEN RAISE EXCEPTION 'room not found' USING ERRCODE = 'P0002'; END IF;
-  INSERT INTO room_events (room_id, seq, kind, actor_id, message_id, subject_user_id, value)
-  VALUES (p_room, v_seq, p_kind, p_actor, p_message, p_subject, p_value);
-  PERFORM pg_notify('chat_room_events', p_room::text || ':' || v_seq);
-  RETURN v_seq;
-END $$;
+        CREATE FUNCTION chat_lock_room(p_room uuid) RETURNS void LANGUAGE sql AS $$
+          SELECT pg_advisory_xact_lock(7, hashtext(p_room::text))
+        $$;
 
--- Appends the next notification of a user under the user's row lock, NOTIFYs.
-CREATE FUNCTION chat_notify(
-  p_user text, p_kind smallint, p_actor text, p_room uuid, p_link text
-) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE v_seq bigint;
-BEGIN
-  UPDATE users SET notification_seq = notification_seq + 1 WHERE id = p_user
-  RETURNING notification_seq INTO v_seq;
-  IF NOT FOUND THEN RETURN 0; END IF;
-  INSERT INTO notifications (user_id, seq, kind, actor_id, room_id, deep_link)
-  VALUES (p_user, v_seq, p_kind, p_actor, p_room, p_link);
-  PERFORM pg_notify('chat_user_events', p_user || ':' || v_seq);
-  RETURN v_seq;
-END $$;
+        -- Appends the next event of a room: locks the room row, takes last_seq + 1, NOTIFYs.
+        CREATE FUNCTION chat_room_event(
+          p_room uuid, p_kind smallint, p_actor text, p_message uuid, p_subject text, p_value bigint,
+          p_activity boolean
+        ) RETURNS bigint LANGUAGE plpgsql AS $$
+        DECLARE v_seq bigint;
+        BEGIN
+          PERFORM chat_lock_room(p_room);
+          UPDATE rooms SET last_seq = last_seq + 1,
+            last_activity_at = CASE WHEN p_activity THEN now() ELSE last_activity_at END
+          WHERE id = p_room RETURNING last_seq INTO v_seq;
+          IF NOT FOUND THEN RAISE EXCEPTION 'room not found' USING ERRCODE = 'P0002'; END IF;
+          INSERT INTO room_events (room_id, seq, kind, actor_id, message_id, subject_user_id, value)
+          VALUES (p_room, v_seq, p_kind, p_actor, p_message, p_subject, p_value);
+          PERFORM pg_notify('chat_room_events', p_room::text || ':' || v_seq);
+          RETURN v_seq;
+        END $$;
 
-CREATE FUNCTION chat_require_member(p_room uuid, p_user text) RETURNS smallint
-LANGUAGE plpgsql AS $$
-DECLARE v_role smallint;
-BEGIN
-  SELECT role INTO v_role FROM room_members WHERE room_id = p_room AND user_id = p_user;
-  IF NOT FOUND THEN RAISE EXCEPTION 'not a member' USING ERRCODE = 'P0002'; END IF;
-  RETURN v_role;
-END $$;
+        -- Appends the next notification of a user under the user's row lock, NOTIFYs.
+        CREATE FUNCTION chat_notify(
+          p_user text, p_kind smallint, p_actor text, p_room uuid, p_link text
+        ) RETURNS bigint LANGUAGE plpgsql AS $$
+        DECLARE v_seq bigint;
+        BEGIN
+          UPDATE users SET notification_seq = notification_seq + 1 WHERE id = p_user
+          RETURNING notification_seq INTO v_seq;
+          IF NOT FOUND THEN RETURN 0; END IF;
+          INSERT INTO notifications (user_id, seq, kind, actor_id, room_id, deep_link)
+          VALUES (p_user, v_seq, p_kind, p_actor, p_room, p_link);
+          PERFORM pg_notify('chat_user_events', p_user || ':' || v_seq);
+          RETURN v_seq;
+        END $$;
 
--- SendMessage. Idempotent on (sender, client_msg_id): a retry returns the original id with
--- created = false. The room lock is taken first, so concurrent retries serialize and the
--- later ones see the committed original (each statement here takes a fresh snapshot).
-CREATE FUNCTION chat_append_message(
-  p_room uuid, p_sender text, p_client_msg_id text, p_body text, p_reply_to uuid
-) RETURNS TABLE (message_id uuid, created boolean) LANGUAGE plpgsql AS $$
-DECLARE v_id uuid; v_seq bigint;
-BEGIN
-  PERFORM chat_require_member(p_room, p_sender);
-  PERFORM 1 FROM rooms WHERE id = p_room FOR UPDATE;
-  SELECT id INTO v_id FROM messages WHERE sender_id = p_sender AND client_msg_id = p_client_msg_id;
-  IF FOUND THEN RETURN QUERY SELECT v_id, false; RETURN; END IF;
-  IF p_reply_to IS NOT NULL
-    AND NOT EXISTS (SELECT 1 FROM messages WHERE id = p_reply_to AND room_id = p_room) THEN
-    RAISE EXCEPTION 'reply_to is not in this room' USING ERRCODE = '22023';
-  END IF;
-  v_id := gen_random_uuid();
-  UPDATE rooms SET last_seq = last_seq + 1, last_activity_at = now(), last_message_id = v_id
-  WHERE id = p_room RETURNING last_seq INTO v_seq;
-  INSERT INTO messages (id, room_id, seq, sender_id, client_msg_id, body, reply_to_id)
-  VALUES (v_id, p_room, v_seq, p_sender, p_client_msg_id, p_body, p_reply_to);
-  INSERT INTO room_events (room_id, seq, kind, actor_id, message_id)
-  VALUES (p_room, v_seq, 1, p_sender, v_id);
-  UPDATE room_members SET last_read_seq = v_seq, last_delivered_seq = v_seq
-  WHERE room_id = p_room AND user_id = p_sender;
-  INSERT INTO push_outbox (user_id, room_id, message_id)
-  SELECT m.user_id, p_room, v_id FROM room_members m
-  WHERE m.room_id = p_room AND m.user_id <> p_sender AND NOT m.muted
-    AND NOT EXISTS (
-      SELECT 1 FROM presence p JOIN instances i ON i.id = p.instance_id
-      WHERE p.user_id = m.user_id AND i.lease_expires_at > now());
-  PERFORM pg_notify('chat_room_events', p_room::text || ':' || v_seq);
-  RETURN QUERY SELECT v_id, true;
-END $$;
+        CREATE FUNCTION chat_require_member(p_room uuid, p_user text) RETURNS smallint
+        LANGUAGE plpgsql AS $$
+        DECLARE v_role smallint;
+        BEGIN
+          SELECT role INTO v_role FROM room_members WHERE room_id = p_room AND user_id = p_user;
+          IF NOT FOUND THEN RAISE EXCEPTION 'not a member' USING ERRCODE = 'P0002'; END IF;
+          RETURN v_role;
+        END $$;
 
--- EditMessage (sender only) and DeleteMessage (sender, room owner/admin, or a moderator).
-CREATE FUNCTION chat_change_message(
-  p_message uuid, p_user text, p_body text, p_delete boolean, p_moderator boolean
-) RETURNS uuid LANGUAGE plpgsql AS $$
-DECLARE v_room uuid; v_sender text; v_deleted timestamptz; v_role smallint;
-BEGIN
-  SELECT room_id, sender_id, deleted_at INTO v_room, v_sender, v_deleted
-  FROM messages WHERE id = p_message;
-  IF NOT FOUND THEN RAISE EXCEPTION 'message not found' USING ERRCODE = 'P0002'; END IF;
-  IF p_moderator THEN
-    v_role := 1;
-  ELSE
-    v_role := chat_require_member(v_room, p_user);
-  END IF;
-  IF v_sender IS DISTINCT FROM p_user AND NOT (p_delete AND v_role IN (1, 2)) THEN
-    RAISE EXCEPTION 'not the sender' USING ERRCODE = '42501';
-  END IF;
-  IF v_deleted IS NOT NULL THEN
-    IF p_delete THEN RETURN v_room; END IF;
-    RAISE EXCEPTION 'message deleted' USING ERRCODE = 'P0002';
-  END IF;
-  IF p_delete THEN
-    UPDATE messages SET deleted_at = now(), body = '' WHERE id = p_message;
-    DELETE FROM reactions WHERE message_id = p_message;
-  ELSE
-    UPDATE messages SET body = p_body, edited_at = now() WHERE id = p_message;
-  END IF;
-  PERFORM chat_room_event(v_room, CASE WHEN p_delete THEN 3 ELSE 2 END::smallint, p_user,
-    p_message, NULL, 0, false);
-  RETURN v_room;
-END $$;
+        -- SendMessage. Idempotent on (sender, client_msg_id): a retry returns the original id with
+        -- created = false. The room lock is taken first, so concurrent retries serialize and the
+        -- later ones see the committed original (each statement here takes a fresh snapshot).
+        CREATE FUNCTION chat_append_message(
+          p_room uuid, p_sender text, p_client_msg_id text, p_body text, p_reply_to uuid
+        ) RETURNS TABLE (message_id uuid, created boolean) LANGUAGE plpgsql AS $$
+        DECLARE v_id uuid; v_seq bigint;
+        BEGIN
+          PERFORM chat_require_member(p_room, p_sender);
+          PERFORM chat_lock_room(p_room);
+          SELECT id INTO v_id FROM messages WHERE sender_id = p_sender AND client_msg_id = p_client_msg_id;
+          IF FOUND THEN RETURN QUERY SELECT v_id, false; RETURN; END IF;
+          IF p_reply_to IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM messages WHERE id = p_reply_to AND room_id = p_room) THEN
+            RAISE EXCEPTION 'reply_to is not in this room' USING ERRCODE = '22023';
+          END IF;
+          v_id := gen_random_uuid();
+          UPDATE rooms SET last_seq = last_seq + 1, last_activity_at = now(), last_message_id = v_id
+          WHERE id = p_room RETURNING last_seq INTO v_seq;
+          INSERT INTO messages (id, room_id, seq, sender_id, client_msg_id, body, reply_to_id)
+          VALUES (v_id, p_room, v_seq, p_sender, p_client_msg_id, p_body, p_reply_to);
+          INSERT INTO room_events (room_id, seq, kind, actor_id, message_id)
+          VALUES (p_room, v_seq, 1, p_sender, v_id);
+          UPDATE room_members SET last_read_seq = v_seq, last_delivered_seq = v_seq
+          WHERE room_id = p_room AND user_id = p_sender;
+          INSERT INTO push_outbox (user_id, room_id, message_id)
+          SELECT m.user_id, p_room, v_id FROM room_members m
+          WHERE m.room_id = p_room AND m.user_id <> p_sender AND NOT m.muted
+            AND NOT EXISTS (
+              SELECT 1 FROM presence p JOIN instances i ON i.id = p.instance_id
+              WHERE p.user_id = m.user_id AND i.lease_expires_at > now());
+          PERFORM pg_notify('chat_room_events', p_room::text || ':' || v_seq);
+          RETURN QUERY SELECT v_id, true;
+        END $$;
 
--- AddReaction / RemoveReaction. Returns whether anything changed.
-CREATE FUNCTION chat_react(p_message uuid, p_user text, p_emoji text, p_add boolean)
-RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE v_room uuid; v_count integer;
-BEGIN
-  SELECT room_id INTO v_room FROM messages WHERE id = p_message AND deleted_at IS NULL;
-  IF NOT FOUND THEN RAISE EXCEPTION 'message not found' USING ERRCODE = 'P0002'; END IF;
-  PERFORM chat_require_member(v_room, p_user);
-  IF p_add THEN
-    INSERT INTO reactions (message_id, user_id, emoji) VALUES (p_message, p_user, p_emoji)
-    ON CONFLICT DO NOTHING;
-  ELSE
-    DELETE FROM reactions WHERE message_id = p_message AND user_id = p_user AND emoji = p_emoji;
-  END IF;
-  GET DIAGNOSTICS v_count = ROW_COUNT;
-  IF v_count = 0 THEN RETURN false; END IF;
-  PERFORM chat_room_event(v_room, 4::smallint, p_user, p_message, NULL, 0, false);
-  RETURN true;
-END $$;
+        -- EditMessage (sender only) and DeleteMessage (sender, room owner/admin, or a moderator).
+        CREATE FUNCTION chat_change_message(
+          p_message uuid, p_user text, p_body text, p_delete boolean, p_moderator boolean
+        ) RETURNS uuid LANGUAGE plpgsql AS $$
+        DECLARE v_room uuid; v_sender text; v_deleted timestamptz; v_role smallint;
+        BEGIN
+          SELECT room_id, sender_id, deleted_at INTO v_room, v_sender, v_deleted
+          FROM messages WHERE id = p_message;
+          IF NOT FOUND THEN RAISE EXCEPTION 'message not found' USING ERRCODE = 'P0002'; END IF;
+          PERFORM chat_lock_room(v_room);
+          IF p_moderator THEN
+            v_role := 1;
+          ELSE
+            v_role := chat_require_member(v_room, p_user);
+          END IF;
+          IF v_sender IS DISTINCT FROM p_user AND NOT (p_delete AND v_role IN (1, 2)) THEN
+            RAISE EXCEPTION 'not the sender' USING ERRCODE = '42501';
+          END IF;
+          IF v_deleted IS NOT NULL THEN
+            IF p_delete THEN RETURN v_room; END IF;
+            RAISE EXCEPTION 'message deleted' USING ERRCODE = 'P0002';
+          END IF;
+          IF p_delete THEN
+            UPDATE messages SET deleted_at = now(), body = '' WHERE id = p_message;
+            DELETE FROM reactions WHERE message_id = p_message;
+          ELSE
+            UPDATE messages SET body = p_body, edited_at = now() WHERE id = p_message;
+          END IF;
+          PERFORM chat_room_event(v_room, CASE WHEN p_delete THEN 3 ELSE 2 END::smallint, p_user,
+            p_message, NULL, 0, false);
+          RETURN v_room;
+        END $$;
 
--- Unread messages of a member: others' live messages after the read pointer.
-CREATE FUNCTION chat_unread(p_room uuid, p_user text, p_after bigint) RETURNS integer
-LANGUAGE sql STABLE AS $$
-  SELECT count(*)::integer FROM messages
-  WHERE room_id = p_room AND seq > p_after AND deleted_at IS NULL
-    AND sender_id IS DISTINCT FROM p_user
-$$;
+        -- AddReaction / RemoveReaction. Returns whether anything changed.
+        CREATE FUNCTION chat_react(p_message uuid, p_user text, p_emoji text, p_add boolean)
+        RETURNS boolean LANGUAGE plpgsql AS $$
+        DECLARE v_room uuid; v_count integer;
+        BEGIN
+          SELECT room_id INTO v_room FROM messages WHERE id = p_message AND deleted_at IS NULL;
+          IF NOT FOUND THEN RAISE EXCEPTION 'message not found' USING ERRCODE = 'P0002'; END IF;
+          PERFORM chat_require_member(v_room, p_user);
+          PERFORM chat_lock_room(v_room);
+          IF p_add THEN
+            INSERT INTO reactions (message_id, user_id, emoji) VALUES (p_message, p_user, p_emoji)
+            ON CONFLICT DO NOTHING;
+          ELSE
+            DELETE FROM reactions WHERE message_id = p_message AND user_id = p_user AND emoji = p_emoji;
+          END IF;
+          GET DIAGNOSTICS v_count = ROW_COUNT;
+          IF v_count = 0 THEN RETURN false; END IF;
+          PERFORM chat_room_event(v_room, 4::smallint, p_user, p_message, NULL, 0, false);
+          RETURN true;
+        END $$;
 
--- MarkRead: the pointer never moves backwards nor past the room's last seq.
-CREATE FUNCTION chat_mark_read(p_room uuid, p_user text, p_up_to bigint)
-RETURNS TABLE (last_read_seq bigint, unread_count integer) LANGUAGE plpgsql AS $$
-DECLARE v_old bigint; v_new bigint; v_last bigint;
-BEGIN
-  SELECT m.last_read_seq, r.last_seq INTO v_old, v_last
-  FROM room_members m JOIN rooms r ON r.id = m.room_id
-  WHERE m.room_id = p_room AND m.user_id = p_user FOR UPDATE OF m;
-  IF NOT FOUND THEN RAISE EXCEPTION 'not a member' USING ERRCODE = 'P0002'; END IF;
-  v_new := GREATEST(v_old, LEAST(p_up_to, v_last));
-  IF v_new > v_old THEN
-    UPDATE room_members SET last_read_seq = v_new,
-      last_delivered_seq = GREATEST(room_members.last_delivered_seq, v_new)
-    WHERE room_id = p_room AND user_id = p_user;
-    PERFORM chat_room_event(p_room, 5::smallint, p_user, NULL, p_user, v_new, false);
-  END IF;
-  RETURN QUERY SELECT v_new, chat_unread(p_room, p_user, v_new);
-END $$;
+        -- Unread messages of a member: others' live messages after the read pointer.
+        CREATE FUNCTION chat_unread(p_room uuid, p_user text, p_after bigint) RETURNS integer
+        LANGUAGE sql STABLE AS $$
+          SELECT count(*)::integer FROM messages
+          WHERE room_id = p_room AND seq > p_after AND deleted_at IS NULL
+            AND sender_id IS DISTINCT FROM p_user
+        $$;
 
--- Delivered pointer (batched by the real-time layer): forward only; emits `delivered`.
-CREATE FUNCTION chat_mark_delivered(p_room uuid, p_user text, p_up_to bigint)
-RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE v_old bigint; v_new bigint; v_last bigint;
-BEGIN
-  SELECT m.last_delivered_seq, r.last_seq INTO v_old, v_last
-  FROM room_members m JOIN rooms r ON r.id = m.room_id
-  WHERE m.room_id = p_room AND m.user_id = p_user FOR UPDATE OF m;
-  IF NOT FOUND THEN RAISE EXCEPTION 'not a member' USING ERRCODE = 'P0002'; END IF;
-  v_new := GREATEST(v_old, LEAST(p_up_to, v_last));
-  IF v_new > v_old THEN
-    UPDATE room_members SET last_delivered_seq = v_new WHERE room_id = p_room AND user_id = p_user;
-    PERFORM chat_room_event(p_room, 6::smallint, p_user, NULL, p_user, v_new, false);
-  END IF;
-  RETURN v_new;
-END $$;
+        -- MarkRead: the pointer never moves backwards nor past the room's last seq.
+        CREATE FUNCTION chat_mark_read(p_room uuid, p_user text, p_up_to bigint)
+        RETURNS TABLE (last_read_seq bigint, unread_count integer) LANGUAGE plpgsql AS $$
+        DECLARE v_old bigint; v_new bigint; v_last bigint;
+        BEGIN
+          PERFORM chat_lock_room(p_room);
+          SELECT m.last_read_seq, r.last_seq INTO v_old, v_last
+          FROM room_members m JOIN rooms r ON r.id = m.room_id
+          WHERE m.room_id = p_room AND m.user_id = p_user;
+          IF NOT FOUND THEN RAISE EXCEPTION 'not a member' USING ERRCODE = 'P0002'; END IF;
+          v_new := GREATEST(v_old, LEAST(p_up_to, v_last));
+          IF v_new > v_old THEN
+            UPDATE room_members SET last_read_seq = v_new,
+              last_delivered_seq = GREATEST(room_members.last_delivered_seq, v_new)
+            WHERE room_id = p_room AND user_id = p_user;
+            PERFORM chat_room_event(p_room, 5::smallint, p_user, NULL, p_user, v_new, false);
+          END IF;
+          RETURN QUERY SELECT v_new, chat_unread(p_room, p_user, v_new);
+        END $$;
 
--- StartChat: get-or-create the one direct room of a pair. Concurrent callers meet on the
--- unique index; the loser reads the winner's room.
-CREATE FUNCTION chat_start_direct(p_user text, p_peer text)
-RETURNS TABLE (room_id uuid, created boolean) LANGUAGE plpgsql AS $$
-DECLARE v_low text := LEAST(p_user, p_peer); v_high text := GREATEST(p_user, p_peer);
-  v_room uuid;
-BEGIN
-  IF p_user = p_peer THEN RAISE EXCEPTION 'chat with self' USING ERRCODE = '22023'; END IF;
-  PERFORM 1 FROM users WHERE id = p_peer;
-  IF NOT FOUND THEN RAISE EXCEPTION 'peer not found' USING ERRCODE = 'P0002'; END IF;
-  INSERT INTO rooms (kind, direct_user_low, direct_user_high) VALUES (1, v_low, v_high)
-  ON CONFLICT (direct_user_low, direct_user_high) WHERE kind = 1 DO NOTHING
-  RETURNING id INTO v_room;
-  IF v_room IS NULL THEN
-    SELECT id INTO v_room FROM rooms
-    WHERE kind = 1 AND direct_user_low = v_low AND direct_user_high = v_high;
-    RETURN QUERY SELECT v_room, false;
-    RETURN;
-  END IF;
-  INSERT INTO room_members (room_id, user_id, role) VALUES (v_room, v_low, 3), (v_room, v_high, 3);
-  PERFORM chat_room_event(v_room, 7::smallint, p_user, NULL, p_user, 0, true);
-  PERFORM chat_room_event(v_room, 7::smallint, p_user, NULL, p_peer, 0, true);
-  PERFORM chat_notify(p_peer, 2::smallint, p_user, v_room, 'chatd://rooms/' || v_room);
-  RETURN QUERY SELECT v_room, true;
-END $$;
+        -- Delivered pointer (batched by the real-time layer): forward only; emits `delivered`.
+        CREATE FUNCTION chat_mark_delivered(p_room uuid, p_user text, p_up_to bigint)
+        RETURNS bigint LANGUAGE plpgsql AS $$
+        DECLARE v_old bigint; v_new bigint; v_last bigint;
+        BEGIN
+          PERFORM chat_lock_room(p_room);
+          SELECT m.last_delivered_seq, r.last_seq INTO v_old, v_last
+          FROM room_members m JOIN rooms r ON r.id = m.room_id
+          WHERE m.room_id = p_room AND m.user_id = p_user;
+          IF NOT FOUND THEN RAISE EXCEPTION 'not a member' USING ERRCODE = 'P0002'; END IF;
+          v_new := GREATEST(v_old, LEAST(p_up_to, v_last));
+          IF v_new > v_old THEN
+            UPDATE room_members SET last_delivered_seq = v_new WHERE room_id = p_room AND user_id = p_user;
+            PERFORM chat_room_event(p_room, 6::smallint, p_user, NULL, p_user, v_new, false);
+          END IF;
+          RETURN v_new;
+        END $$;
 
--- AddMembers (owner/admin of a group; also used by CreateGroup). Returns how many joined.
-CREATE FUNCTION chat_add_members(p_room uuid, p_actor text, p_users text[], p_check boolean)
-RETURNS integer LANGUAGE plpgsql AS $$
-DECLARE v_role smallint; v_kind smallint; v_user text; v_added integer := 0;
-BEGIN
-  SELECT kind INTO v_kind FROM rooms WHERE id = p_room FOR UPDATE;
-  IF NOT FOUND THEN RAISE EXCEPTION 'room not found' USING ERRCODE = 'P0002'; END IF;
-  IF p_check THEN
-    v_role := chat_require_member(p_room, p_actor);
-    IF v_kind = 1 THEN RAISE EXCEPTION 'direct room' USING ERRCODE = '22023'; END IF;
-    IF v_role NOT IN (1, 2) THEN RAISE EXCEPTION 'not an admin' USING ERRCODE = '42501'; END IF;
-  END IF;
-  FOREACH v_user IN ARRAY p_users LOOP
-    INSERT INTO room_members (room_id, user_id, role) VALUES (p_room, v_user, 3)
-    ON CONFLICT DO NOTHING;
-    IF FOUND THEN
-      v_added := v_added + 1;
-      PERFORM chat_room_event(p_room, 7::smallint, p_actor, NULL, v_user, 0, true);
-      IF v_user <> p_actor THEN
-        PERFORM chat_notify(v_user, 2::smallint, p_actor, p_room, 'chatd://rooms/' || p_room);
-      END IF;
-    END IF;
-  END LOOP;
-  RETURN v_added;
-END $$;
+        -- StartChat: get-or-create the one direct room of a pair. Concurrent callers meet on the
+        -- unique index; the loser reads the winner's room.
+        CREATE FUNCTION chat_start_direct(p_user text, p_peer text)
+        RETURNS TABLE (room_id uuid, created boolean) LANGUAGE plpgsql AS $$
+        DECLARE v_low text := LEAST(p_user, p_peer); v_high text := GREATEST(p_user, p_peer);
+          v_room uuid;
+        BEGIN
+          IF p_user = p_peer THEN RAISE EXCEPTION 'chat with self' USING ERRCODE = '22023'; END IF;
+          PERFORM 1 FROM users WHERE id = p_peer;
+          IF NOT FOUND THEN RAISE EXCEPTION 'peer not found' USING ERRCODE = 'P0002'; END IF;
+          INSERT INTO rooms (kind, direct_user_low, direct_user_high) VALUES (1, v_low, v_high)
+          ON CONFLICT (direct_user_low, direct_user_high) WHERE kind = 1 DO NOTHING
+          RETURNING id INTO v_room;
+          IF v_room IS NULL THEN
+            SELECT id INTO v_room FROM rooms
+            WHERE kind = 1 AND direct_user_low = v_low AND direct_user_high = v_high;
+            RETURN QUERY SELECT v_room, false;
+            RETURN;
+          END IF;
+          INSERT INTO room_members (room_id, user_id, role) VALUES (v_room, v_low, 3), (v_room, v_high, 3);
+          PERFORM chat_room_event(v_room, 7::smallint, p_user, NULL, p_user, 0, true);
+          PERFORM chat_room_event(v_room, 7::smallint, p_user, NULL, p_peer, 0, true);
+          PERFORM chat_notify(p_peer, 2::smallint, p_user, v_room, 'chatd://rooms/' || v_room);
+          RETURN QUERY SELECT v_room, true;
+        END $$;
 
--- CreateGroup: the creator is the owner; members must exist.
-CREATE FUNCTION chat_create_group(p_owner text, p_title text, p_members text[])
-RETURNS uuid LANGUAGE plpgsql AS $$
-DECLARE v_room uuid;
-BEGIN
-  INSERT INTO rooms (kind, title) VALUES (2, p_title) RETURNING id INTO v_room;
-  INSERT INTO room_members (room_id, user_id, role) VALUES (v_room, p_owner, 1);
-  PERFORM chat_room_event(v_room, 7::smallint, p_owner, NULL, p_owner, 0, true);
-  PERFORM chat_add_members(v_room, p_owner,
-    ARRAY(SELECT DISTINCT u FROM unnest(p_members) u WHERE u <> p_owner), false);
-  RETURN v_room;
-END $$;
+        -- AddMembers (owner/admin of a group; also used by CreateGroup). Returns how many joined.
+        CREATE FUNCTION chat_add_members(p_room uuid, p_actor text, p_users text[], p_check boolean)
+        RETURNS integer LANGUAGE plpgsql AS $$
+        DECLARE v_role smallint; v_kind smallint; v_user text; v_added integer := 0;
+        BEGIN
+          PERFORM chat_lock_room(p_room);
+          SELECT kind INTO v_kind FROM rooms WHERE id = p_room;
+          IF NOT FOUND THEN RAISE EXCEPTION 'room not found' USING ERRCODE = 'P0002'; END IF;
+          IF p_check THEN
+            v_role := chat_require_member(p_room, p_actor);
+            IF v_kind = 1 THEN RAISE EXCEPTION 'direct room' USING ERRCODE = '22023'; END IF;
+            IF v_role NOT IN (1, 2) THEN RAISE EXCEPTION 'not an admin' USING ERRCODE = '42501'; END IF;
+          END IF;
+          FOREACH v_user IN ARRAY p_users LOOP
+            INSERT INTO room_members (room_id, user_id, role) VALUES (p_room, v_user, 3)
+            ON CONFLICT DO NOTHING;
+            IF FOUND THEN
+              v_added := v_added + 1;
+              PERFORM chat_room_event(p_room, 7::smallint, p_actor, NULL, v_user, 0, true);
+              IF v_user <> p_actor THEN
+                PERFORM chat_notify(v_user, 2::smallint, p_actor, p_room, 'chatd://rooms/' || p_room);
+              END IF;
+            END IF;
+          END LOOP;
+          RETURN v_added;
+        END $$;
 
--- RemoveMember: self = leave; owners remove anyone, admins remove members. Returns changed.
-CREATE FUNCTION chat_remove_member(p_room uuid, p_actor text, p_user text, p_moderator boolean)
-RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE v_actor_role smallint; v_role smallint; v_kind smallint;
-BEGIN
-  SELECT kind INTO v_kind FROM rooms WHERE id = p_room FOR UPDATE;
-  IF NOT FOUND THEN RAISE EXCEPTION 'room not found' USING ERRCODE = 'P0002'; END IF;
-  v_actor_role := CASE WHEN p_moderator THEN 1 ELSE chat_require_member(p_room, p_actor) END;
-  IF v_kind = 1 THEN RAISE EXCEPTION 'direct room' USING ERRCODE = '22023'; END IF;
-  SELECT role INTO v_role FROM room_members WHERE room_id = p_room AND user_id = p_user;
-  IF NOT FOUND THEN RETURN false; END IF;
-  IF p_actor <> p_user AND NOT (v_actor_role = 1 OR (v_actor_role = 2 AND v_role = 3)) THEN
-    RAISE EXCEPTION 'not allowed' USING ERRCODE = '42501';
-  END IF;
-  DELETE FROM room_members WHERE room_id = p_room AND user_id = p_user;
-  PERFORM chat_room_event(p_room, 8::smallint, p_actor, NULL, p_user, 0, true);
-  PERFORM chat_notify(p_user, 3::smallint, p_actor, p_room, 'chatd://rooms/' || p_room);
-  RETURN true;
-END $$;
+        -- CreateGroup: the creator is the owner; members must exist.
+        CREATE FUNCTION chat_create_group(p_owner text, p_title text, p_members text[])
+        RETURNS uuid LANGUAGE plpgsql AS $$
+        DECLARE v_room uuid;
+        BEGIN
+          INSERT INTO rooms (kind, title) VALUES (2, p_title) RETURNING id INTO v_room;
+          INSERT INTO room_members (room_id, user_id, role) VALUES (v_room, p_owner, 1);
+          PERFORM chat_room_event(v_room, 7::smallint, p_owner, NULL, p_owner, 0, true);
+          PERFORM chat_add_members(v_room, p_owner,
+            ARRAY(SELECT DISTINCT u FROM unnest(p_members) u WHERE u <> p_owner), false);
+          RETURN v_room;
+        END $$;
 
--- UpdateRoom: owner/admin of a group.
-CREATE FUNCTION chat_update_room(p_room uuid, p_actor text, p_title text)
-RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE v_role smallint; v_kind smallint;
-BEGIN
-  SELECT kind INTO v_kind FROM rooms WHERE id = p_room;
-  IF NOT FOUND THEN RAISE EXCEPTION 'room not found' USING ERRCODE = 'P0002'; END IF;
-  v_role := chat_require_member(p_room, p_actor);
-  IF v_kind = 1 THEN RAISE EXCEPTION 'direct room' USING ERRCODE = '22023'; END IF;
-  IF v_role NOT IN (1, 2) THEN RAISE EXCEPTION 'not an admin' USING ERRCODE = '42501'; END IF;
-  UPDATE rooms SET title = p_title WHERE id = p_room;
-  RETURN chat_room_event(p_room, 9::smallint, p_actor, NULL, NULL, 0, true);
-END $$;
+        -- RemoveMember: self = leave; owners remove anyone, admins remove members. Returns changed.
+        CREATE FUNCTION chat_remove_member(p_room uuid, p_actor text, p_user text, p_moderator boolean)
+        RETURNS boolean LANGUAGE plpgsql AS $$
+        DECLARE v_actor_role smallint; v_role smallint; v_kind smallint;
+        BEGIN
+          PERFORM chat_lock_room(p_room);
+          SELECT kind INTO v_kind FROM rooms WHERE id = p_room;
+          IF NOT FOUND THEN RAISE EXCEPTION 'room not found' USING ERRCODE = 'P0002'; END IF;
+          v_actor_role := CASE WHEN p_moderator THEN 1 ELSE chat_require_member(p_room, p_actor) END;
+          IF v_kind = 1 THEN RAISE EXCEPTION 'direct room' USING ERRCODE = '22023'; END IF;
+          SELECT role INTO v_role FROM room_members WHERE room_id = p_room AND user_id = p_user;
+          IF NOT FOUND THEN RETURN false; END IF;
+          IF p_actor <> p_user AND NOT (v_actor_role = 1 OR (v_actor_role = 2 AND v_role = 3)) THEN
+            RAISE EXCEPTION 'not allowed' USING ERRCODE = '42501';
+          END IF;
+          DELETE FROM room_members WHERE room_id = p_room AND user_id = p_user;
+          PERFORM chat_room_event(p_room, 8::smallint, p_actor, NULL, p_user, 0, true);
+          PERFORM chat_notify(p_user, 3::smallint, p_actor, p_room, 'chatd://rooms/' || p_room);
+          RETURN true;
+        END $$;
 
--- Follow: idempotent; the first follow writes a FOLLOWED notification for the followee.
-CREATE FUNCTION chat_follow(p_follower text, p_followee text, p_link text)
-RETURNS boolean LANGUAGE plpgsql AS $$
-BEGIN
-  IF p_follower = p_followee THEN RAISE EXCEPTION 'follow self' USING ERRCODE = '22023'; END IF;
-  PERFORM 1 FROM users WHERE id = p_followee;
-  IF NOT FOUND THEN RAISE EXCEPTION 'user not found' USING ERRCODE = 'P0002'; END IF;
-  INSERT INTO follows (follower_id, followee_id) VALUES (p_follower, p_followee)
-  ON CONFLICT DO NOTHING;
-  IF NOT FOUND THEN RETURN false; END IF;
-  PERFORM chat_notify(p_followee, 1::smallint, p_follower, NULL, p_link);
-  RETURN true;
-END $$;
+        -- UpdateRoom: owner/admin of a group.
+        CREATE FUNCTION chat_update_room(p_room uuid, p_actor text, p_title text)
+        RETURNS bigint LANGUAGE plpgsql AS $$
+        DECLARE v_role smallint; v_kind smallint;
+        BEGIN
+          PERFORM chat_lock_room(p_room);
+          SELECT kind INTO v_kind FROM rooms WHERE id = p_room;
+          IF NOT FOUND THEN RAISE EXCEPTION 'room not found' USING ERRCODE = 'P0002'; END IF;
+          v_role := chat_require_member(p_room, p_actor);
+          IF v_kind = 1 THEN RAISE EXCEPTION 'direct room' USING ERRCODE = '22023'; END IF;
+          IF v_role NOT IN (1, 2) THEN RAISE EXCEPTION 'not an admin' USING ERRCODE = '42501'; END IF;
+          UPDATE rooms SET title = p_title WHERE id = p_room;
+          RETURN chat_room_event(p_room, 9::smallint, p_actor, NULL, NULL, 0, true);
+        END $$;
 
--- DeleteUser: memberships (with member_left events), follows, notifications, pushes and
--- presence go by cascade; messages become tombstones so others' history stays whole.
-CREATE FUNCTION chat_delete_user(p_user text) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE v_room uuid;
-BEGIN
-  PERFORM 1 FROM users WHERE id = p_user FOR UPDATE;
-  IF NOT FOUND THEN RETURN false; END IF;
-  FOR v_room IN SELECT room_id FROM room_members WHERE user_id = p_user ORDER BY room_id LOOP
-    DELETE FROM room_members WHERE room_id = v_room AND user_id = p_user;
-    PERFORM chat_room_event(v_room, 8::smallint, p_user, NULL, p_user, 0, false);
-  END LOOP;
-  UPDATE messages SET body = '', deleted_at = COALESCE(deleted_at, now())
-  WHERE sender_id = p_user;
-  DELETE FROM users WHERE id = p_user;
-  RETURN true;
-END $$;
-"""####),
+        -- Follow: idempotent; the first follow writes a FOLLOWED notification for the followee.
+        CREATE FUNCTION chat_follow(p_follower text, p_followee text, p_link text)
+        RETURNS boolean LANGUAGE plpgsql AS $$
+        BEGIN
+          IF p_follower = p_followee THEN RAISE EXCEPTION 'follow self' USING ERRCODE = '22023'; END IF;
+          PERFORM 1 FROM users WHERE id = p_followee;
+          IF NOT FOUND THEN RAISE EXCEPTION 'user not found' USING ERRCODE = 'P0002'; END IF;
+          INSERT INTO follows (follower_id, followee_id) VALUES (p_follower, p_followee)
+          ON CONFLICT DO NOTHING;
+          IF NOT FOUND THEN RETURN false; END IF;
+          PERFORM chat_notify(p_followee, 1::smallint, p_follower, NULL, p_link);
+          RETURN true;
+        END $$;
+
+        -- DeleteUser: memberships (with member_left events), follows, notifications, pushes and
+        -- presence go by cascade; messages become tombstones so others' history stays whole.
+        CREATE FUNCTION chat_delete_user(p_user text) RETURNS boolean LANGUAGE plpgsql AS $$
+        DECLARE v_room uuid;
+        BEGIN
+          -- Every room lock first, in one order (no deadlock with single-room writers).
+          PERFORM chat_lock_room(r.room_id) FROM (
+            SELECT room_id FROM room_members WHERE user_id = p_user ORDER BY room_id) r;
+          PERFORM 1 FROM users WHERE id = p_user FOR UPDATE;
+          IF NOT FOUND THEN RETURN false; END IF;
+          FOR v_room IN SELECT room_id FROM room_members WHERE user_id = p_user ORDER BY room_id LOOP
+            DELETE FROM room_members WHERE room_id = v_room AND user_id = p_user;
+            PERFORM chat_room_event(v_room, 8::smallint, p_user, NULL, p_user, 0, false);
+          END LOOP;
+          UPDATE messages SET body = '', deleted_at = COALESCE(deleted_at, now())
+          WHERE sender_id = p_user;
+          DELETE FROM users WHERE id = p_user;
+          RETURN true;
+        END $$;
+        """####),
     Migration(
       version: 3, name: "read_views",
       sql: ####"""
--- Read helpers shared by the repositories.
+        -- Read helpers shared by the repositories.
 
--- Messages by id as the API shows them to p_viewer: sender profile, reply preview, reaction
--- counts (JSON), tombstones without body. Ordered by room and seq.
-CREATE FUNCTION chat_messages(p_viewer text, p_ids uuid[])
-RETURNS TABLE (
-  id uuid, room_id uuid, seq bigint, sender_id text, sender_name text, sender_avatar text,
-  client_msg_id text, body text, reply_to_id uuid, reply_sender_id text, reply_body text,
-  reply_deleted boolean, reactions json, created_at timestamptz, edited_at timestamptz,
-  deleted_at timestamptz
-) LANGUAGE sql STABLE AS $$
-  SELECT m.id, m.room_id, m.seq, m.sender_id, u.display_name, u.avatar_url, m.client_msg_id,
-    CASE WHEN m.deleted_at IS NULL THEN m.body ELSE '' END,
-    m.reply_to_id, r.sender_id,
-    CASE WHEN r.deleted_at IS NULL THEN left(r.body, 200) ELSE '' END,
-    r.deleted_at IS NOT NULL,
-    COALESCE((
-      SELECT json_agg(json_build_object('emoji', x.emoji, 'count', x.n, 'mine', x.mine)
-        ORDER BY x.first_at, x.emoji)
-      FROM (
-        SELECT emoji, count(*) AS n, bool_or(user_id = p_viewer) AS mine, min(created_at) AS first_at
-        FROM reactions WHERE message_id = m.id GROUP BY emoji
-      ) x), '[]'::json),
-    m.created_at, m.edited_at, m.deleted_at
-  FROM messages m
-  LEFT JOIN users u ON u.id = m.sender_id
-  LEFT JOIN messages r ON r.id = m.reply_to_id
-  WHERE m.id = ANY (p_ids)
-  ORDER BY m.room_id, m.seq
-$$;
+        -- Messages by id as the API shows them to p_viewer: sender profile, reply preview, reaction
+        -- counts (JSON), tombstones without body. Ordered by room and seq.
+        CREATE FUNCTION chat_messages(p_viewer text, p_ids uuid[])
+        RETURNS TABLE (
+          id uuid, room_id uuid, seq bigint, sender_id text, sender_name text, sender_avatar text,
+          client_msg_id text, body text, reply_to_id uuid, reply_sender_id text, reply_body text,
+          reply_deleted boolean, reactions json, created_at timestamptz, edited_at timestamptz,
+          deleted_at timestamptz
+        ) LANGUAGE sql STABLE AS $$
+          SELECT m.id, m.room_id, m.seq, m.sender_id, u.display_name, u.avatar_url, m.client_msg_id,
+            CASE WHEN m.deleted_at IS NULL THEN m.body ELSE '' END,
+            m.reply_to_id, r.sender_id,
+            CASE WHEN r.deleted_at IS NULL THEN left(r.body, 200) ELSE '' END,
+            r.deleted_at IS NOT NULL,
+            COALESCE((
+              SELECT json_agg(json_build_object('emoji', x.emoji, 'count', x.n, 'mine', x.mine)
+                ORDER BY x.first_at, x.emoji)
+              FROM (
+                SELECT emoji, count(*) AS n, bool_or(user_id = p_viewer) AS mine, min(created_at) AS first_at
+                FROM reactions WHERE message_id = m.id GROUP BY emoji
+              ) x), '[]'::json),
+            m.created_at, m.edited_at, m.deleted_at
+          FROM messages m
+          LEFT JOIN users u ON u.id = m.sender_id
+          LEFT JOIN messages r ON r.id = m.reply_to_id
+          WHERE m.id = ANY (p_ids)
+          ORDER BY m.room_id, m.seq
+        $$;
 
--- Members of rooms with profile and presence (online = a live stream on a leased instance).
-CREATE FUNCTION chat_members(p_rooms uuid[])
-RETURNS TABLE (
-  room_id uuid, user_id text, display_name text, avatar_url text, role smallint,
-  last_read_seq bigint, last_delivered_seq bigint, muted boolean, joined_at timestamptz,
-  online boolean, last_seen_at timestamptz
-) LANGUAGE sql STABLE AS $$
-  SELECT m.room_id, m.user_id, u.display_name, u.avatar_url, m.role, m.last_read_seq,
-    m.last_delivered_seq, m.muted, m.joined_at,
-    EXISTS (
-      SELECT 1 FROM presence p JOIN instances i ON i.id = p.instance_id
-      WHERE p.user_id = m.user_id AND i.lease_expires_at > now()),
-    u.last_seen_at
-  FROM room_members m JOIN users u ON u.id = m.user_id
-  WHERE m.room_id = ANY (p_rooms)
-  ORDER BY m.room_id, m.joined_at, m.user_id
-$$;
-"""####),
+        -- Members of rooms with profile and presence (online = a live stream on a leased instance).
+        CREATE FUNCTION chat_members(p_rooms uuid[])
+        RETURNS TABLE (
+          room_id uuid, user_id text, display_name text, avatar_url text, role smallint,
+          last_read_seq bigint, last_delivered_seq bigint, muted boolean, joined_at timestamptz,
+          online boolean, last_seen_at timestamptz
+        ) LANGUAGE sql STABLE AS $$
+          SELECT m.room_id, m.user_id, u.display_name, u.avatar_url, m.role, m.last_read_seq,
+            m.last_delivered_seq, m.muted, m.joined_at,
+            EXISTS (
+              SELECT 1 FROM presence p JOIN instances i ON i.id = p.instance_id
+              WHERE p.user_id = m.user_id AND i.lease_expires_at > now()),
+            u.last_seen_at
+          FROM room_members m JOIN users u ON u.id = m.user_id
+          WHERE m.room_id = ANY (p_rooms)
+          ORDER BY m.room_id, m.joined_at, m.user_id
+        $$;
+        """####),
   ]
 }

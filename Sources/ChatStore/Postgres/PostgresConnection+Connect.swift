@@ -52,20 +52,16 @@ extension PostgresConnection {
 
   /// A one-shot source: the socket may change between polls (libpq tries several addresses).
   private func waitForSocket(writable: Bool) {
-    let fd = PQsocket(conn)
-    guard fd >= 0 else { return failConnecting(connectionError("no socket")) }
-    let source: any DispatchSourceProtocol =
-      writable
-      ? DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
-      : DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-    liveSources += 1
+    guard PQsocket(conn) >= 0 else { return failConnecting(connectionError("no socket")) }
+    guard let source = makeSource(writable: writable) else {
+      return failConnecting(connectionError("no socket"))
+    }
     connectSource = source
     source.setEventHandler {
       source.cancel()
       self.connectSource = nil
       self.pollConnect()
     }
-    source.setCancelHandler { self.sourceDrained() }
     source.activate()
   }
 

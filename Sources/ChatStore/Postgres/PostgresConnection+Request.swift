@@ -100,12 +100,20 @@ extension PostgresConnection {
   /// Reads every result that is complete without blocking; finishes the request at its end.
   func drive() {
     guard let request = pending else { return }
+    var previousWasEnd = false
     while let conn, PQisBusy(conn) == 0 {
       guard let result = PQgetResult(conn) else {
-        // Simple protocol: the end. Pipeline: the end of one statement's results.
+        // Simple protocol: the end. Pipeline: the end of one statement's results; two ends in
+        // a row mean nothing more is coming now: a lost connection, or wait for input.
         if case .simple = request.kind { return finish(request) }
+        if previousWasEnd {
+          if PQstatus(conn) == CONNECTION_BAD { shutdown(connectionError("connection lost")) }
+          return
+        }
+        previousWasEnd = true
         continue
       }
+      previousWasEnd = false
       defer { PQclear(result) }
       switch PQresultStatus(result) {
       case PGRES_PIPELINE_SYNC:

@@ -19,7 +19,7 @@ enum TestCluster {
       return url
     }
     let dir = FileManager.default.temporaryDirectory
-      .appendingPathComponent("chatd-store-tests-\(getpid())").path
+      .appendingPathComponent("chatd-store-tests").path
     return try! pg("start", dir)
   }()
 

@@ -1,6 +1,16 @@
 -- Write paths as functions: each runs in one round trip, so the room row lock (the seq
 -- allocator) is held only for the statements, never across network round trips.
 -- Errors: P0002 = not found (or not a member), 42501 = not allowed, 22023 = invalid argument.
+--
+-- Ordering: every function that appends room events takes the room's transaction-level
+-- advisory lock before its first write. A transaction id is assigned at the first write, so
+-- per room, transaction ids then grow in the same order as seqs: the firehose, which reads
+-- in transaction id order, delivers each room's events in seq order. (A row lock would not
+-- do: SELECT ... FOR UPDATE assigns the transaction id before it waits.)
+
+CREATE FUNCTION chat_lock_room(p_room uuid) RETURNS void LANGUAGE sql AS $$
+  SELECT pg_advisory_xact_lock(7, hashtext(p_room::text))
+$$;
 
 -- Appends the next event of a room: locks the room row, takes last_seq + 1, NOTIFYs.
 CREATE FUNCTION chat_room_event(
@@ -9,6 +19,7 @@ CREATE FUNCTION chat_room_event(
 ) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE v_seq bigint;
 BEGIN
+  PERFORM chat_lock_room(p_room);
   UPDATE rooms SET last_seq = last_seq + 1,
     last_activity_at = CASE WHEN p_activity THEN now() ELSE last_activity_at END
   WHERE id = p_room RETURNING last_seq INTO v_seq;
@@ -52,7 +63,7 @@ CREATE FUNCTION chat_append_message(
 DECLARE v_id uuid; v_seq bigint;
 BEGIN
   PERFORM chat_require_member(p_room, p_sender);
-  PERFORM 1 FROM rooms WHERE id = p_room FOR UPDATE;
+  PERFORM chat_lock_room(p_room);
   SELECT id INTO v_id FROM messages WHERE sender_id = p_sender AND client_msg_id = p_client_msg_id;
   IF FOUND THEN RETURN QUERY SELECT v_id, false; RETURN; END IF;
   IF p_reply_to IS NOT NULL
@@ -87,6 +98,7 @@ BEGIN
   SELECT room_id, sender_id, deleted_at INTO v_room, v_sender, v_deleted
   FROM messages WHERE id = p_message;
   IF NOT FOUND THEN RAISE EXCEPTION 'message not found' USING ERRCODE = 'P0002'; END IF;
+  PERFORM chat_lock_room(v_room);
   IF p_moderator THEN
     v_role := 1;
   ELSE
@@ -118,6 +130,7 @@ BEGIN
   SELECT room_id INTO v_room FROM messages WHERE id = p_message AND deleted_at IS NULL;
   IF NOT FOUND THEN RAISE EXCEPTION 'message not found' USING ERRCODE = 'P0002'; END IF;
   PERFORM chat_require_member(v_room, p_user);
+  PERFORM chat_lock_room(v_room);
   IF p_add THEN
     INSERT INTO reactions (message_id, user_id, emoji) VALUES (p_message, p_user, p_emoji)
     ON CONFLICT DO NOTHING;
@@ -143,9 +156,10 @@ CREATE FUNCTION chat_mark_read(p_room uuid, p_user text, p_up_to bigint)
 RETURNS TABLE (last_read_seq bigint, unread_count integer) LANGUAGE plpgsql AS $$
 DECLARE v_old bigint; v_new bigint; v_last bigint;
 BEGIN
+  PERFORM chat_lock_room(p_room);
   SELECT m.last_read_seq, r.last_seq INTO v_old, v_last
   FROM room_members m JOIN rooms r ON r.id = m.room_id
-  WHERE m.room_id = p_room AND m.user_id = p_user FOR UPDATE OF m;
+  WHERE m.room_id = p_room AND m.user_id = p_user;
   IF NOT FOUND THEN RAISE EXCEPTION 'not a member' USING ERRCODE = 'P0002'; END IF;
   v_new := GREATEST(v_old, LEAST(p_up_to, v_last));
   IF v_new > v_old THEN
@@ -162,9 +176,10 @@ CREATE FUNCTION chat_mark_delivered(p_room uuid, p_user text, p_up_to bigint)
 RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE v_old bigint; v_new bigint; v_last bigint;
 BEGIN
+  PERFORM chat_lock_room(p_room);
   SELECT m.last_delivered_seq, r.last_seq INTO v_old, v_last
   FROM room_members m JOIN rooms r ON r.id = m.room_id
-  WHERE m.room_id = p_room AND m.user_id = p_user FOR UPDATE OF m;
+  WHERE m.room_id = p_room AND m.user_id = p_user;
   IF NOT FOUND THEN RAISE EXCEPTION 'not a member' USING ERRCODE = 'P0002'; END IF;
   v_new := GREATEST(v_old, LEAST(p_up_to, v_last));
   IF v_new > v_old THEN
@@ -205,7 +220,8 @@ CREATE FUNCTION chat_add_members(p_room uuid, p_actor text, p_users text[], p_ch
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE v_role smallint; v_kind smallint; v_user text; v_added integer := 0;
 BEGIN
-  SELECT kind INTO v_kind FROM rooms WHERE id = p_room FOR UPDATE;
+  PERFORM chat_lock_room(p_room);
+  SELECT kind INTO v_kind FROM rooms WHERE id = p_room;
   IF NOT FOUND THEN RAISE EXCEPTION 'room not found' USING ERRCODE = 'P0002'; END IF;
   IF p_check THEN
     v_role := chat_require_member(p_room, p_actor);
@@ -244,7 +260,8 @@ CREATE FUNCTION chat_remove_member(p_room uuid, p_actor text, p_user text, p_mod
 RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE v_actor_role smallint; v_role smallint; v_kind smallint;
 BEGIN
-  SELECT kind INTO v_kind FROM rooms WHERE id = p_room FOR UPDATE;
+  PERFORM chat_lock_room(p_room);
+  SELECT kind INTO v_kind FROM rooms WHERE id = p_room;
   IF NOT FOUND THEN RAISE EXCEPTION 'room not found' USING ERRCODE = 'P0002'; END IF;
   v_actor_role := CASE WHEN p_moderator THEN 1 ELSE chat_require_member(p_room, p_actor) END;
   IF v_kind = 1 THEN RAISE EXCEPTION 'direct room' USING ERRCODE = '22023'; END IF;
@@ -264,6 +281,7 @@ CREATE FUNCTION chat_update_room(p_room uuid, p_actor text, p_title text)
 RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE v_role smallint; v_kind smallint;
 BEGIN
+  PERFORM chat_lock_room(p_room);
   SELECT kind INTO v_kind FROM rooms WHERE id = p_room;
   IF NOT FOUND THEN RAISE EXCEPTION 'room not found' USING ERRCODE = 'P0002'; END IF;
   v_role := chat_require_member(p_room, p_actor);
@@ -292,6 +310,9 @@ END $$;
 CREATE FUNCTION chat_delete_user(p_user text) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE v_room uuid;
 BEGIN
+  -- Every room lock first, in one order (no deadlock with single-room writers).
+  PERFORM chat_lock_room(r.room_id) FROM (
+    SELECT room_id FROM room_members WHERE user_id = p_user ORDER BY room_id) r;
   PERFORM 1 FROM users WHERE id = p_user FOR UPDATE;
   IF NOT FOUND THEN RETURN false; END IF;
   FOR v_room IN SELECT room_id FROM room_members WHERE user_id = p_user ORDER BY room_id LOOP
