@@ -33,6 +33,7 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
   services += [ReflectionServiceV1(index: index), ReflectionServiceV1Alpha(index: index)]
 
   let router = RPCRouter(services: services).intercepted(by: [
+    AccessLogInterceptor(logger: Logger(label: "chatd.access")),
     catalog.identityInterceptor(verifier: verifier),
     RateLimitInterceptor(configuration: configuration.rateLimits),
   ])

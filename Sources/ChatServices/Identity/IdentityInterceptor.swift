@@ -33,6 +33,7 @@ public struct IdentityInterceptor: ServerInterceptor {
       return try await next(context)
     }
     let caller = try await verifier.verify(try Self.bearerToken(context.requestMetadata))
+    context.values[AuthenticatedUserKey.self]?.set(caller.id)
     try await knownUsers.ensure(caller, in: store.users)
     var context = context
     context.values[CallerKey.self] = caller
