@@ -4,7 +4,10 @@ import Foundation
 
 /// The `--jwt-*` flags, shared by `chatd` and `chatd token`.
 struct IdentityOptions: ParsableArguments {
-  @Option(help: "HS256 secret that signs access tokens. Env: CHATD_JWT_SECRET.")
+  @Option(
+    help:
+      "HS256 secret (32+ bytes) that signs access tokens; prefer the env var, which ps does not show. Env: CHATD_JWT_SECRET."
+  )
   var jwtSecret: String? = env("JWT_SECRET")
 
   @Option(
