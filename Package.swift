@@ -77,6 +77,7 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
+      exclude: ["Migrations/sql"],
       swiftSettings: strictness),
     // The chat and follow domain: handlers, auth, validation.
     .target(
@@ -120,5 +121,9 @@ let package = Package(
       exclude: ["Proto"],
       swiftSettings: strictness),
     .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore"], swiftSettings: strictness),
+    // The durable append at N writers through the store (Benchmarks/StoreAppend/run).
+    .executableTarget(
+      name: "StoreAppend", dependencies: ["ChatStore"], path: "Benchmarks/StoreAppend",
+      exclude: ["run"], swiftSettings: strictness),
   ]
 )

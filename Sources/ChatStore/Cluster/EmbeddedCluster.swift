@@ -1,0 +1,150 @@
+import Dispatch
+public import Foundation
+
+/// A private PostgreSQL cluster in chatd's data directory, reachable only through a unix
+/// socket in that directory (`listen_addresses = ''`).
+///
+/// The first start runs initdb; later starts reuse the cluster. initdb refuses to run as
+/// root, so as root the cluster belongs to and runs as the `postgres` user, which must be
+/// able to traverse every parent folder of the data directory (checked, with a clear error).
+/// scripts/pg does the same for shell scripts and tests.
+public struct EmbeddedCluster: Sendable {
+  /// The cluster's folder: `data/` (PGDATA), `socket/`, `postgres.log`.
+  public let directory: URL
+  /// Where initdb, pg_ctl and postgres live.
+  public let binDirectory: URL
+
+  public init(
+    dataDir: String,
+    binDirectory: String = "/usr/lib/postgresql/15/bin"
+  ) {
+    let base = URL(fileURLWithPath: dataDir, isDirectory: true).standardizedFileURL
+    directory = base.appendingPathComponent("postgres", isDirectory: true)
+    self.binDirectory = URL(fileURLWithPath: binDirectory, isDirectory: true)
+  }
+
+  var dataPath: String { directory.appendingPathComponent("data").path }
+  var socketPath: String { directory.appendingPathComponent("socket").path }
+
+  /// The libpq URI of the cluster's `postgres` database.
+  public var url: String { "postgresql://postgres@/postgres?host=\(socketPath)" }
+
+  /// Creates (first run) and starts the cluster; returns its URL. Runs the blocking child
+  /// processes on a dispatch thread, never on the caller's executor.
+  public func start() async throws -> String {
+    try await onDispatchThread { try self.startBlocking() }
+    return url
+  }
+
+  /// Stops the cluster (fast shutdown: open sessions are cut).
+  public func stop() async {
+    _ = try? await onDispatchThread {
+      try self.run("pg_ctl", ["-D", self.dataPath, "-m", "fast", "-w", "stop"])
+    }
+  }
+
+  private func startBlocking() throws {
+    for tool in ["initdb", "pg_ctl", "postgres"] {
+      let path = binDirectory.appendingPathComponent(tool).path
+      guard FileManager.default.isExecutableFile(atPath: path) else {
+        throw EmbeddedClusterError(
+          "PostgreSQL binary \(path) is missing: install PostgreSQL 15 "
+            + "(apt-get install -y postgresql) or pass --database-url")
+      }
+    }
+    // sun_path holds 107 bytes including the socket's own name.
+    guard socketPath.utf8.count + "/.s.PGSQL.5432".utf8.count < 107 else {
+      throw EmbeddedClusterError(
+        "the data directory path is too long for a unix socket: \(socketPath)")
+    }
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    if getuid() == 0 { try handOverToPostgresUser() }
+    if !FileManager.default.fileExists(atPath: dataPath + "/PG_VERSION") {
+      try run(
+        "initdb",
+        ["-D", dataPath, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"],
+        log: "initdb.log")
+    }
+    try run("mkdir", ["-p", socketPath], tool: "/bin/mkdir")
+    if (try? run("pg_ctl", ["-D", dataPath, "status"])) != nil { return }
+    try run(
+      "pg_ctl",
+      [
+        "-D", dataPath, "-l", directory.appendingPathComponent("postgres.log").path, "-w",
+        "-t", "30", "-o",
+        "-c listen_addresses='' -c unix_socket_directories='\(socketPath)' -c max_connections=200",
+        "start",
+      ])
+  }
+
+  private func handOverToPostgresUser() throws {
+    guard getpwnam("postgres") != nil else {
+      throw EmbeddedClusterError(
+        "chatd runs as root, so its PostgreSQL must run as the 'postgres' user, which is missing"
+          + " (apt-get install -y postgresql)")
+    }
+    try run("chown", ["-R", "postgres:", directory.path], tool: "/bin/chown", asOwner: false)
+    do {
+      try run("test", ["-w", directory.path], tool: "/usr/bin/test")
+    } catch {
+      throw EmbeddedClusterError(
+        "user postgres cannot reach \(directory.path): every parent folder must be traversable"
+          + " by it (chmod o+x), or choose a --data-dir elsewhere")
+    }
+  }
+
+  /// Runs a PostgreSQL tool (as `postgres` when we are root); throws with the log's path.
+  @discardableResult
+  private func run(
+    _ name: String, _ arguments: [String], tool: String? = nil, asOwner: Bool = true,
+    log: String? = nil
+  ) throws -> Int32 {
+    let executable = tool ?? binDirectory.appendingPathComponent(name).path
+    let process = Process()
+    var command = [executable] + arguments
+    if asOwner && getuid() == 0 {
+      command = ["/usr/sbin/runuser", "-u", "postgres", "--"] + command
+    }
+    // The server that pg_ctl starts outlives it and must not inherit our descriptors: Foundation
+    // waits for EOF on a socket it hands to children, and a daemon holding it would hang us.
+    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    process.arguments =
+      [
+        "-c",
+        #"for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done 2>/dev/null; exec "$@""#,
+        "bash",
+      ] + command
+    let logURL = directory.appendingPathComponent(log ?? "\(name).log")
+    FileManager.default.createFile(atPath: logURL.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: logURL)
+    defer { try? handle.close() }
+    process.standardOutput = handle
+    process.standardError = handle
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw EmbeddedClusterError(
+        "\(name) failed (exit \(process.terminationStatus)), see \(logURL.path)")
+    }
+    return process.terminationStatus
+  }
+}
+
+/// Why the embedded cluster could not start; the message says what to do.
+public struct EmbeddedClusterError: Error, Sendable, CustomStringConvertible {
+  public var description: String
+
+  init(_ description: String) {
+    self.description = description
+  }
+}
+
+/// Runs blocking work on a dispatch thread and awaits it.
+func onDispatchThread<R: Sendable>(_ work: @escaping @Sendable () throws -> R) async throws -> R {
+  try await withCheckedThrowingContinuation { continuation in
+    DispatchQueue.global().async {
+      continuation.resume(with: Result { try work() })
+    }
+  }
+}

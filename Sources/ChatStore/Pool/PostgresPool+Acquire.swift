@@ -1,0 +1,161 @@
+import Dispatch
+import Synchronization
+
+/// The pool's bookkeeping, guarded by its mutex.
+struct PoolState: ~Copyable {
+  struct Idle {
+    var connection: PostgresConnection
+    var since: ContinuousClock.Instant
+  }
+  struct Waiter {
+    var id: UInt64
+    var continuation: CheckedContinuation<PoolHandoff, any Error>
+  }
+
+  var idle: [Idle] = []
+  /// Connections idle, lent out or being opened.
+  var open = 0
+  var waiters: [Waiter] = []
+  var nextWaiterID: UInt64 = 0
+  var isShutdown = false
+  /// While set and in the future, acquiring fails fast: the last connect failed.
+  var unavailableUntil: ContinuousClock.Instant?
+  var backoff: Duration = .zero
+}
+
+/// What a waiter is handed: a connection, or the right to open one (a slot was freed).
+enum PoolHandoff {
+  case connection(PostgresConnection)
+  case openSlot
+}
+
+extension PostgresPool {
+  private enum AcquireAction {
+    case use(PostgresConnection)
+    case connect
+    case wait
+    case fail(StoreError)
+  }
+
+  func acquire() async throws -> PostgresConnection {
+    let action = state.withLock { state -> AcquireAction in
+      if state.isShutdown { return .fail(StoreError(.unavailable, serverMessage: "pool closed")) }
+      while let entry = state.idle.popLast() {
+        if !entry.connection.isClosed { return .use(entry.connection) }
+        state.open -= 1
+        entry.connection.close()
+      }
+      if let until = state.unavailableUntil, ContinuousClock.now < until {
+        return .fail(StoreError(.unavailable, serverMessage: "database unreachable, backing off"))
+      }
+      if state.open < configuration.maxConnections {
+        state.open += 1
+        return .connect
+      }
+      return .wait
+    }
+    switch action {
+    case .use(let connection): return connection
+    case .connect: return try await openConnection()
+    case .fail(let error): throw error
+    case .wait:
+      switch try await waitForHandoff() {
+      case .connection(let connection): return connection
+      case .openSlot: return try await openConnection()
+      }
+    }
+  }
+
+  /// Opens a connection for a slot already counted in `open`.
+  private func openConnection() async throws -> PostgresConnection {
+    do {
+      let connection = try await PostgresConnection.connect(configuration.connection)
+      state.withLock { state in
+        state.unavailableUntil = nil
+        state.backoff = .zero
+      }
+      return connection
+    } catch {
+      let waiters = state.withLock { state -> [PoolState.Waiter] in
+        state.open -= 1
+        state.backoff = min(
+          configuration.maxBackoff, max(configuration.minBackoff, state.backoff * 2))
+        state.unavailableUntil = ContinuousClock.now + state.backoff
+        defer { state.waiters = [] }
+        return state.waiters
+      }
+      logger.warning("postgres connect failed", metadata: ["error": "\(error)"])
+      // Waiters would only find the same dead server: tell them now.
+      for waiter in waiters { waiter.continuation.resume(throwing: StoreError(.unavailable)) }
+      throw (error as? StoreError) ?? StoreError(.unavailable)
+    }
+  }
+
+  private func waitForHandoff() async throws -> PoolHandoff {
+    let id = state.withLock { state in
+      defer { state.nextWaiterID += 1 }
+      return state.nextWaiterID
+    }
+    return try await withTaskCancellationHandler {
+      try await withCheckedThrowingContinuation { continuation in
+        let registered = state.withLock { state in
+          guard !state.isShutdown, !Task.isCancelled else { return false }
+          state.waiters.append(.init(id: id, continuation: continuation))
+          return true
+        }
+        guard registered else {
+          return continuation.resume(throwing: StoreError(.unavailable, serverMessage: "cancelled"))
+        }
+        DispatchQueue.global().asyncAfter(
+          deadline: .now() + configuration.acquireTimeout.timeInterval
+        ) {
+          self.failWaiter(id, StoreError(.unavailable, serverMessage: "acquire timed out"))
+        }
+      }
+    } onCancel: {
+      failWaiter(id, StoreError(.unavailable, serverMessage: "cancelled"))
+    }
+  }
+
+  private func failWaiter(_ id: UInt64, _ error: StoreError) {
+    let waiter = state.withLock { state -> PoolState.Waiter? in
+      guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+      return state.waiters.remove(at: index)
+    }
+    waiter?.continuation.resume(throwing: error)
+  }
+
+  /// Takes a connection back: to a waiter, to the idle list, or closed if it is broken.
+  func release(_ connection: PostgresConnection, failed: Bool) {
+    let broken = failed || connection.isClosed
+    let (discard, handoff) = state.withLock { state -> (Bool, (PoolState.Waiter, PoolHandoff)?) in
+      if broken || state.isShutdown {
+        state.open -= 1
+        guard !state.isShutdown, !state.waiters.isEmpty else { return (true, nil) }
+        state.open += 1
+        return (true, (state.waiters.removeFirst(), .openSlot))
+      }
+      if !state.waiters.isEmpty {
+        return (false, (state.waiters.removeFirst(), .connection(connection)))
+      }
+      state.idle.append(.init(connection: connection, since: .now))
+      return (false, nil)
+    }
+    if discard { connection.close() }
+    if let (waiter, value) = handoff { waiter.continuation.resume(returning: value) }
+  }
+
+  /// Pings connections idle longer than the check interval; drops the ones that fail.
+  func checkIdleConnections() async {
+    let stale = state.withLock { state -> [PostgresConnection] in
+      let cutoff = ContinuousClock.now - configuration.healthCheckInterval
+      let stale = state.idle.filter { $0.since <= cutoff }.map(\.connection)
+      state.idle.removeAll { $0.since <= cutoff }
+      return stale
+    }
+    for connection in stale {
+      let healthy = (try? await connection.query("SELECT 1")) != nil
+      release(connection, failed: !healthy)
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import CLibPQ
+import Dispatch
+import Synchronization
+
+/// One PostgreSQL connection: libpq in nonblocking mode, driven by socket readiness.
+///
+/// Why this design: libpq's blocking calls would park a thread for every round trip, and the
+/// threads here are NIO event loops or Swift's cooperative pool (2 threads on this machine).
+/// Dedicated threads would work but cost a thread per connection. Instead every libpq call runs
+/// on this connection's serial `DispatchQueue`, never blocking: `PQconnectStartParams` +
+/// `PQconnectPoll`, `PQsendQueryParams` + `PQflush`, and `PQconsumeInput` + `PQisBusy` +
+/// `PQgetResult` when a `DispatchSource` on `PQsocket` says the socket is readable (epoll
+/// underneath). Callers await a continuation; no thread waits.
+///
+/// Every statement goes through the extended protocol in pipeline mode (binds are never
+/// spliced into SQL); a batch is sent as one pipeline with one sync, which PostgreSQL runs as
+/// one implicit transaction. Only migrations use the simple protocol, for multi-statement files.
+///
+/// A connection runs one request at a time; the pool guarantees exclusive use.
+/// - Important: call `close()` when done: it cancels the socket sources and then `PQfinish`es.
+package final class PostgresConnection: @unchecked Sendable {
+  /// How to reach the server and how each session is set up.
+  package struct Configuration: Sendable {
+    /// A libpq connection string or URI (`postgresql://user@/db?host=/socket/dir`).
+    package var conninfo: String
+    /// Overrides the database named in `conninfo`.
+    package var database: String?
+    package var applicationName = "chatd"
+    /// PostgreSQL's `statement_timeout`; nil leaves the server default.
+    package var statementTimeout: Duration? = .seconds(10)
+    /// How long connecting may take before it fails as `.unavailable`.
+    package var connectTimeout: Duration = .seconds(5)
+
+    package init(conninfo: String, database: String? = nil) {
+      self.conninfo = conninfo
+      self.database = database
+    }
+  }
+
+  let queue: DispatchQueue
+  /// Touched only on `queue`.
+  var conn: OpaquePointer?
+  var readSource: (any DispatchSourceRead)?
+  var writeSource: (any DispatchSourceWrite)?
+  var connectSource: (any DispatchSourceProtocol)?
+  var connectContinuation: CheckedContinuation<Void, any Error>?
+  /// Sources not yet cancelled-and-drained; `PQfinish` waits for 0 so no source sees a closed fd.
+  var liveSources = 0
+  var closing = false
+  var pending: PendingRequest?
+  var notificationHandler: (@Sendable (PostgresNotification) -> Void)?
+  var closeHandler: (@Sendable () -> Void)?
+  private let closedFlag = Atomic<Bool>(false)
+
+  private init(label: String) {
+    queue = DispatchQueue(label: label)
+  }
+
+  deinit {
+    assert(conn == nil, "PostgresConnection dropped without close()")
+  }
+
+  /// Whether the connection has failed or been closed. Safe from any thread.
+  package var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
+
+  /// Opens a connection; throws `.unavailable` when the server cannot be reached in time.
+  package static func connect(
+    _ configuration: Configuration,
+    onNotification: (@Sendable (PostgresNotification) -> Void)? = nil,
+    onClose: (@Sendable () -> Void)? = nil
+  ) async throws -> PostgresConnection {
+    let connection = PostgresConnection(label: "chatd.postgres")
+    connection.notificationHandler = onNotification
+    connection.closeHandler = onClose
+    try await withCheckedThrowingContinuation { continuation in
+      connection.queue.async {
+        connection.startConnecting(configuration, continuation: continuation)
+      }
+    }
+    return connection
+  }
+
+  /// Runs statements as one pipeline (one round trip, one implicit transaction unless the
+  /// statements manage their own). Throws the first statement's error.
+  package func execute(_ queries: [PostgresQuery]) async throws -> [PostgresResult] {
+    try await withCheckedThrowingContinuation { continuation in
+      queue.async { self.start(.pipeline(queries), continuation: continuation) }
+    }
+  }
+
+  /// Runs one statement.
+  package func query(_ query: PostgresQuery) async throws -> PostgresResult {
+    try await execute([query])[0]
+  }
+
+  /// Runs SQL text with the simple protocol (several statements, no binds): migrations only.
+  package func run(unsafeSQL sql: String) async throws {
+    _ = try await withCheckedThrowingContinuation { continuation in
+      queue.async { self.start(.simple(sql), continuation: continuation) }
+    }
+  }
+
+  /// Closes the connection; pending work fails with `.unavailable`.
+  package func close() {
+    queue.async { self.shutdown(StoreError(.unavailable, serverMessage: "connection closed")) }
+  }
+
+  func markClosed() {
+    closedFlag.store(true, ordering: .releasing)
+  }
+}
+
+/// An asynchronous notification received on a connection that ran LISTEN.
+package struct PostgresNotification: Sendable {
+  package var channel: String
+  package var payload: String
+}

@@ -1,0 +1,131 @@
+import Foundation
+
+/// Messages: the durable append, history pages, edits, deletes, reactions, search.
+public struct MessageRepository: Sendable {
+  let pool: PostgresPool
+
+  /// SendMessage: one round trip, one transaction (next seq under the room lock, the message,
+  /// its room event, room activity, the sender's read pointer, push rows for offline members,
+  /// NOTIFY). Idempotent on (sender, clientMsgID): a retry returns the original with
+  /// `created == false`. `.notFound` for non-members, `.invalidInput` for a reply-to outside
+  /// the room.
+  public func send(
+    roomID: String, sender: String, clientMsgID: String, body: String, replyTo: String? = nil
+  ) async throws -> (message: Message, created: Bool) {
+    let room = try uuid(roomID)
+    let reply = try replyTo.map { try uuid($0) }
+    let results = try await pool.execute([
+      """
+      SELECT message_id::text AS id, created
+      FROM chat_append_message(\(room)::uuid, \(sender), \(clientMsgID), \(body), \(reply)::uuid)
+      """,
+      """
+      SELECT * FROM chat_messages(\(sender), ARRAY(
+        SELECT id FROM messages WHERE sender_id = \(sender) AND client_msg_id = \(clientMsgID)))
+      """,
+    ])
+    guard let created: Bool = try results[0].first?.decode("created"),
+      let row = results[1].first
+    else { throw StoreError(.internalError) }
+    return (try Message(row: row), created)
+  }
+
+  /// One message as `viewer` sees it, nil when missing or the viewer is not a member
+  /// (a nil viewer, the service role, sees every message).
+  public func message(id: String, viewer: String?) async throws -> Message? {
+    guard let id = UUID(uuidString: id)?.uuidString.lowercased() else { return nil }
+    return try await pool.query(
+      """
+      SELECT v.* FROM chat_messages(\(viewer), ARRAY[\(id)::uuid]) v
+      WHERE \(viewer)::text IS NULL OR EXISTS (
+        SELECT 1 FROM room_members WHERE room_id = v.room_id AND user_id = \(viewer))
+      """
+    ).first.map(Message.init(row:))
+  }
+
+  /// A page of history in ascending seq order: the `limit` messages before `beforeSeq`, after
+  /// `afterSeq`, or the latest; `hasMore` says whether more lie beyond in that direction.
+  /// Membership is the caller's check (`RoomRepository.role`).
+  public func messages(
+    roomID: String, viewer: String?, beforeSeq: Int64? = nil, afterSeq: Int64? = nil, limit: Int
+  ) async throws -> (messages: [Message], hasMore: Bool) {
+    let room = try uuid(roomID)
+    let ascending = afterSeq != nil
+    let ids: PostgresQuery =
+      ascending
+      ? """
+      SELECT * FROM chat_messages(\(viewer), ARRAY(SELECT id FROM messages
+        WHERE room_id = \(room)::uuid AND seq > \(afterSeq ?? 0) ORDER BY seq LIMIT \(limit + 1)))
+      """
+      : """
+      SELECT * FROM chat_messages(\(viewer), ARRAY(SELECT id FROM messages
+        WHERE room_id = \(room)::uuid AND seq < \(beforeSeq ?? Int64.max)
+        ORDER BY seq DESC LIMIT \(limit + 1)))
+      """
+    var page = try await pool.query(ids).rows.map(Message.init(row:))
+    let hasMore = page.count > limit
+    if hasMore { page = ascending ? Array(page.prefix(limit)) : Array(page.suffix(limit)) }
+    return (page, hasMore)
+  }
+
+  /// EditMessage: the sender only (`.permissionDenied` otherwise); emits `message_updated`.
+  public func edit(id: String, user: String, body: String) async throws -> Message {
+    try await change(id: id, user: user, body: body, delete: false, moderator: false)
+  }
+
+  /// DeleteMessage: the sender, a room owner/admin, or a moderator; returns the tombstone.
+  public func delete(id: String, user: String, moderator: Bool = false) async throws -> Message {
+    try await change(id: id, user: user, body: nil, delete: true, moderator: moderator)
+  }
+
+  private func change(id: String, user: String, body: String?, delete: Bool, moderator: Bool)
+    async throws -> Message
+  {
+    let message = try uuid(id)
+    let results = try await pool.execute([
+      "SELECT chat_change_message(\(message)::uuid, \(user), \(body), \(delete), \(moderator))",
+      "SELECT * FROM chat_messages(\(user), ARRAY[\(message)::uuid])",
+    ])
+    return try Message(row: results[1].first.orNotFound())
+  }
+
+  /// AddReaction / RemoveReaction; emits `reaction_changed` when something changed.
+  public func react(messageID: String, user: String, emoji: String, add: Bool) async throws
+    -> (message: Message, changed: Bool)
+  {
+    let message = try uuid(messageID)
+    let results = try await pool.execute([
+      "SELECT chat_react(\(message)::uuid, \(user), \(emoji), \(add)) AS changed",
+      "SELECT * FROM chat_messages(\(user), ARRAY[\(message)::uuid])",
+    ])
+    return (
+      try Message(row: results[1].first.orNotFound()),
+      try results[0].first.orNotFound().decode("changed")
+    )
+  }
+
+  /// Full-text search over the rooms `user` belongs to (or one of them), best match first.
+  /// Pages are offsets (`after` is the next offset as text).
+  public func search(
+    user: String, query: String, roomID: String? = nil, limit: Int, after cursor: String? = nil
+  ) async throws -> Page<Message> {
+    let room = try roomID.map { try uuid($0) }
+    let offset = cursor.flatMap { Int($0) } ?? 0
+    let rows = try await pool.query(
+      """
+      WITH hits AS (
+        SELECT m.id, ts_rank(m.search, q) AS rank, m.seq
+        FROM messages m, websearch_to_tsquery('simple', \(query)) q
+        WHERE m.search @@ q AND m.deleted_at IS NULL
+          AND m.room_id IN (SELECT room_id FROM room_members WHERE user_id = \(user))
+          AND (\(room)::uuid IS NULL OR m.room_id = \(room)::uuid)
+        ORDER BY rank DESC, m.seq DESC, m.id
+        OFFSET \(offset) LIMIT \(limit + 1))
+      SELECT v.* FROM chat_messages(\(user), ARRAY(SELECT id FROM hits)) v
+      JOIN hits h ON h.id = v.id ORDER BY h.rank DESC, h.seq DESC, h.id
+      """
+    ).rows
+    let items = try rows.prefix(limit).map(Message.init(row:))
+    return Page(items: items, nextCursor: rows.count > limit ? String(offset + limit) : nil)
+  }
+}

@@ -1,0 +1,99 @@
+public import Logging
+public import ServiceLifecycle
+
+/// Where the store's PostgreSQL is and how to use it.
+public struct StoreConfiguration: Sendable {
+  /// A libpq connection string or URI (`--database-url`, `CHATD_DATABASE_URL`). When nil, chatd
+  /// runs its own cluster in `dataDir`.
+  public var databaseURL: String?
+  /// chatd's data directory (`--data-dir`, `CHATD_DATA_DIR`, default `./.chatd/`); the
+  /// embedded cluster lives in its `postgres/` folder.
+  public var dataDir: String
+  /// The PostgreSQL binaries for the embedded cluster.
+  public var postgresBinDirectory = "/usr/lib/postgresql/15/bin"
+  /// Pool limits and timeouts (the connection string is filled in by `Store.open`).
+  public var maxConnections = 10
+  public var acquireTimeout: Duration = .seconds(5)
+  public var statementTimeout: Duration? = .seconds(10)
+
+  public init(databaseURL: String? = nil, dataDir: String = "./.chatd/") {
+    self.databaseURL = databaseURL
+    self.dataDir = dataDir
+  }
+}
+
+/// The persistence layer: pool, LISTEN connection, optional embedded cluster, repositories.
+/// A `Service`: run it in chatd's ServiceGroup; on graceful shutdown it closes its
+/// connections and stops the embedded cluster.
+public final class Store: Service, Sendable {
+  public let pool: PostgresPool
+  public let listener: NotificationListener
+  public let cluster: EmbeddedCluster?
+  let logger: Logger
+
+  public var users: UserRepository { UserRepository(pool: pool) }
+  public var rooms: RoomRepository { RoomRepository(pool: pool) }
+  public var messages: MessageRepository { MessageRepository(pool: pool) }
+  public var follows: FollowRepository { FollowRepository(pool: pool) }
+  public var notifications: NotificationRepository { NotificationRepository(pool: pool) }
+  public var events: RoomEventRepository { RoomEventRepository(pool: pool) }
+  public var outbox: OutboxRepository { OutboxRepository(pool: pool) }
+  public var presence: PresenceRepository { PresenceRepository(pool: pool) }
+
+  init(
+    pool: PostgresPool, listener: NotificationListener, cluster: EmbeddedCluster?, logger: Logger
+  ) {
+    self.pool = pool
+    self.listener = listener
+    self.cluster = cluster
+    self.logger = logger
+  }
+
+  /// Starts the embedded cluster when there is no database URL, migrates the database under
+  /// an advisory lock and returns the store, ready for `run()`.
+  public static func open(
+    _ configuration: StoreConfiguration, logger: Logger = Logger(label: "chatd.store")
+  ) async throws -> Store {
+    var cluster: EmbeddedCluster?
+    var url = configuration.databaseURL
+    if url == nil {
+      let embedded = EmbeddedCluster(
+        dataDir: configuration.dataDir, binDirectory: configuration.postgresBinDirectory)
+      url = try await embedded.start()
+      cluster = embedded
+      logger.info("embedded postgres started", metadata: ["dir": "\(embedded.directory.path)"])
+    }
+    var poolConfiguration = PostgresPool.Configuration(conninfo: url!)
+    poolConfiguration.maxConnections = configuration.maxConnections
+    poolConfiguration.acquireTimeout = configuration.acquireTimeout
+    poolConfiguration.statementTimeout = configuration.statementTimeout
+    try await migrate(poolConfiguration, logger: logger)
+    return Store(
+      pool: PostgresPool(configuration: poolConfiguration, logger: logger),
+      listener: NotificationListener(configuration: poolConfiguration, logger: logger),
+      cluster: cluster, logger: logger)
+  }
+
+  /// Applies missing migrations on a dedicated connection (no statement timeout).
+  public static func migrate(
+    _ configuration: PostgresPool.Configuration, logger: Logger = Logger(label: "chatd.store")
+  ) async throws {
+    var connectionConfiguration = configuration.connection
+    connectionConfiguration.statementTimeout = nil
+    let connection = try await PostgresConnection.connect(connectionConfiguration)
+    defer { connection.close() }
+    let applied = try await Migrator.migrate(connection)
+    if !applied.isEmpty { logger.info("migrated", metadata: ["versions": "\(applied)"]) }
+  }
+
+  public func run() async throws {
+    await withDiscardingTaskGroup { group in
+      group.addTask { try? await self.pool.run() }
+      group.addTask { try? await self.listener.run() }
+    }
+    if let cluster {
+      await cluster.stop()
+      logger.info("embedded postgres stopped")
+    }
+  }
+}

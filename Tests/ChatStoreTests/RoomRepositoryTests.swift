@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+@testable import ChatStore
+
+@Suite struct RoomRepositoryTests {
+  let store: Store
+
+  init() async throws {
+    store = try await makeTestStore()
+    try await store.makeUsers("alice", "bob", "carol", "dave")
+  }
+
+  @Test func startDirectIsGetOrCreateEvenConcurrently() async throws {
+    let rooms = try await withThrowingTaskGroup(of: (Room, Bool).self) { group in
+      for index in 0..<10 {
+        group.addTask {
+          index % 2 == 0
+            ? try await store.rooms.startDirect(user: "alice", peer: "bob")
+            : try await store.rooms.startDirect(user: "bob", peer: "alice")
+        }
+      }
+      return try await group.reduce(into: []) { $0.append($1) }
+    }
+    #expect(Set(rooms.map(\.0.id)).count == 1)
+    #expect(rooms.filter(\.1).count == 1)
+    let room = rooms[0].0
+    #expect(room.kind == .direct)
+    #expect(Set(room.members.map(\.user.id)) == ["alice", "bob"])
+    #expect(
+      await storeErrorKind { _ = try await store.rooms.startDirect(user: "alice", peer: "alice") }
+        == .invalidInput)
+    #expect(
+      await storeErrorKind { _ = try await store.rooms.startDirect(user: "alice", peer: "nobody") }
+        == .notFound)
+    #expect(
+      await storeErrorKind {
+        _ = try await store.rooms.addMembers(roomID: room.id, actor: "alice", users: ["carol"])
+      } == .invalidInput)
+  }
+
+  @Test func groupMembershipRules() async throws {
+    let group = try await store.rooms.createGroup(
+      owner: "alice", title: "team", members: ["bob", "bob", "alice"])
+    #expect(group.kind == .group)
+    #expect(group.members.map(\.user.id) == ["alice", "bob"])
+    #expect(group.members.map(\.role) == [.owner, .member])
+    #expect(
+      await storeErrorKind {
+        _ = try await store.rooms.createGroup(owner: "alice", title: "x", members: ["ghost"])
+      } == .notFound)
+    // Members cannot add; strangers do not see the room.
+    #expect(
+      await storeErrorKind {
+        _ = try await store.rooms.addMembers(roomID: group.id, actor: "bob", users: ["carol"])
+      } == .permissionDenied)
+    #expect(
+      await storeErrorKind {
+        _ = try await store.rooms.addMembers(roomID: group.id, actor: "carol", users: ["carol"])
+      } == .notFound)
+    let grown = try await store.rooms.addMembers(
+      roomID: group.id, actor: "alice", users: ["carol", "dave"])
+    #expect(grown.members.count == 4)
+    #expect(
+      await storeErrorKind {
+        _ = try await store.rooms.removeMember(roomID: group.id, actor: "bob", user: "carol")
+      } == .permissionDenied)
+    #expect(try await store.rooms.removeMember(roomID: group.id, actor: "alice", user: "carol"))
+    #expect(try await !store.rooms.removeMember(roomID: group.id, actor: "alice", user: "carol"))
+    #expect(try await store.rooms.removeMember(roomID: group.id, actor: "dave", user: "dave"))  // leave
+    #expect(try await store.rooms.room(id: group.id, viewer: "dave") == nil)
+    #expect(try await store.rooms.role(roomID: group.id, user: "bob") == .member)
+    // Titles: owner or admin only.
+    #expect(
+      await storeErrorKind {
+        _ = try await store.rooms.update(roomID: group.id, actor: "bob", title: "x")
+      } == .permissionDenied)
+    #expect(
+      try await store.rooms.update(roomID: group.id, actor: "alice", title: "renamed").title
+        == "renamed")
+    let muted = try await store.rooms.setMuted(roomID: group.id, user: "bob", muted: true)
+    #expect(muted.muted)
+    #expect(
+      await storeErrorKind {
+        _ = try await store.rooms.setMuted(roomID: group.id, user: "carol", muted: true)
+      } == .notFound)
+    // Carol was notified of being added and removed.
+    let carol = try await store.notifications.list(user: "carol", limit: 10)
+    #expect(carol.page.items.map(\.kind) == [.removedFromRoom, .addedToRoom])
+    #expect(carol.unreadCount == 2)
+    let kinds = try await store.events.after(roomID: group.id, seq: 0, limit: 50).map(\.kind)
+    #expect(
+      kinds == [
+        .memberJoined, .memberJoined, .memberJoined, .memberJoined, .memberLeft, .memberLeft,
+        .roomUpdated,
+      ])
+  }
+
+  @Test func listRoomsByActivityWithCursorPages() async throws {
+    var created: [String] = []
+    for index in 0..<5 {
+      let room = try await store.rooms.createGroup(
+        owner: "alice", title: "r\(index)", members: ["bob"])
+      created.append(room.id)
+    }
+    _ = try await store.messages.send(
+      roomID: created[1], sender: "bob", clientMsgID: "m", body: "bump")
+    var seen: [RoomSummary] = []
+    var cursor: String?
+    repeat {
+      let page = try await store.rooms.rooms(of: "alice", limit: 2, after: cursor)
+      seen += page.items
+      cursor = page.nextCursor
+    } while cursor != nil
+    #expect(seen.map(\.room.id) == [created[1], created[4], created[3], created[2], created[0]])
+    #expect(seen[0].unreadCount == 1)
+    #expect(seen[0].lastMessage?.body == "bump")
+    #expect(seen[0].room.members.count == 2)
+    #expect(try await store.rooms.rooms(of: "carol", limit: 10).items.isEmpty)
+  }
+
+  @Test func markReadNeverMovesBackwards() async throws {
+    let room = try await store.rooms.createGroup(owner: "alice", title: "r", members: ["bob"])
+    var last: Int64 = 0
+    for index in 0..<3 {
+      last = try await store.messages.send(
+        roomID: room.id, sender: "alice", clientMsgID: "k\(index)", body: "x"
+      ).message.seq
+    }
+    let first = try await store.rooms.markRead(roomID: room.id, user: "bob", upTo: last - 1)
+    #expect(first.lastReadSeq == last - 1)
+    #expect(first.unreadCount == 1)
+    let backwards = try await store.rooms.markRead(roomID: room.id, user: "bob", upTo: 1)
+    #expect(backwards.lastReadSeq == last - 1)
+    let beyond = try await store.rooms.markRead(roomID: room.id, user: "bob", upTo: 1_000_000)
+    #expect(beyond.lastReadSeq >= last)
+    #expect(beyond.unreadCount == 0)
+    #expect(
+      await storeErrorKind {
+        _ = try await store.rooms.markRead(roomID: room.id, user: "carol", upTo: 1)
+      } == .notFound)
+    let delivered = try await store.rooms.markDelivered(roomID: room.id, user: "alice", upTo: 2)
+    #expect(delivered >= 2)
+    let events = try await store.events.after(roomID: room.id, seq: last, limit: 10)
+    #expect(events.map(\.kind) == [.read, .read])
+    #expect(events.last?.value == beyond.lastReadSeq)
+    #expect(events.last?.subjectUserID == "bob")
+  }
+
+  @Test func unknownAndMalformedIDsAreNotFound() async throws {
+    #expect(try await store.rooms.room(id: "not-a-uuid", viewer: "alice") == nil)
+    #expect(try await store.rooms.room(id: UUID().uuidString, viewer: "alice") == nil)
+    #expect(
+      await storeErrorKind {
+        _ = try await store.rooms.update(roomID: "x'; --", actor: "alice", title: "t")
+      } == .notFound)
+  }
+}
