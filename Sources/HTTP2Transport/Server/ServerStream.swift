@@ -42,6 +42,8 @@ final class ServerStream: @unchecked Sendable {
   private var waitingWriters: [EventLoopPromise<Void>] = []
 
   var task: Task<Void, Never>?
+  /// The handler has returned: nothing is left to cancel.
+  private var handlerReturned = false
   var deadlineTimer: Scheduled<Void>?
   /// nghttp2 has closed the stream: nothing more may be submitted for it.
   private(set) var closed = false
@@ -284,7 +286,7 @@ final class ServerStream: @unchecked Sendable {
   /// Cancels the handler after the current nghttp2 call returns: cancellation handlers run
   /// synchronously and must not re-enter the session from inside its callbacks.
   private func cancelHandlerSoon() {
-    guard let task else { return }
+    guard let task, !handlerReturned else { return }
     eventLoop.execute { task.cancel() }
   }
 
@@ -317,6 +319,7 @@ final class ServerStream: @unchecked Sendable {
       eventLoop.execute { self.complete(with: result) }
       return
     }
+    handlerReturned = true
     switch result {
     case .success(let response):
       if let response {
