@@ -22,7 +22,7 @@ public struct InteropTestService: Grpc_Testing_TestService.ServiceProtocol {
       context.setResponseCompression(compressed.value)
     }
     try Self.fail(with: request.responseStatus)
-    return .with { $0.payload = Self.payload(size: request.responseSize) }
+    return try .with { $0.payload = try Self.payload(size: request.responseSize) }
   }
 
   public func streamingOutputCall(
@@ -42,7 +42,7 @@ public struct InteropTestService: Grpc_Testing_TestService.ServiceProtocol {
       try checkCompression(expected: request.expectCompressed, context)
       total += request.payload?.body.count ?? 0
     }
-    return .with { $0.aggregatedPayloadSize = Int32(total) }
+    return .with { $0.aggregatedPayloadSize = Int32(clamping: total) }
   }
 
   public func fullDuplexCall(
@@ -83,7 +83,7 @@ public struct InteropTestService: Grpc_Testing_TestService.ServiceProtocol {
         try await Task.sleep(for: .microseconds(Int(parameters.intervalUs)))
       }
       context.setResponseCompression(parameters.compressed?.value ?? false)
-      try await response.write(.with { $0.payload = Self.payload(size: parameters.size) })
+      try await response.write(.with { $0.payload = try Self.payload(size: parameters.size) })
     }
   }
 
@@ -111,8 +111,12 @@ public struct InteropTestService: Grpc_Testing_TestService.ServiceProtocol {
     throw RPCError(code: Status.Code(rawValue: Int(status.code)), message: status.message)
   }
 
-  private static func payload(size: Int32) -> Grpc_Testing_Payload {
-    .with {
+  /// Zeros of the size asked for, up to the 4 MiB a client takes by default.
+  private static func payload(size: Int32) throws -> Grpc_Testing_Payload {
+    guard size <= 4 << 20 else {
+      throw RPCError(code: .invalidArgument, message: "payloads are limited to 4 MiB")
+    }
+    return .with {
       $0.type = .compressable
       $0.body = [UInt8](repeating: 0, count: Int(max(0, size)))
     }

@@ -67,7 +67,8 @@ import Testing
       } == .permissionDenied)
     #expect(try await store.rooms.removeMember(roomID: group.id, actor: "alice", user: "carol"))
     #expect(try await !store.rooms.removeMember(roomID: group.id, actor: "alice", user: "carol"))
-    #expect(try await store.rooms.removeMember(roomID: group.id, actor: "dave", user: "dave"))  // leave
+    // Leaving is removing oneself.
+    #expect(try await store.rooms.removeMember(roomID: group.id, actor: "dave", user: "dave"))
     #expect(try await store.rooms.room(id: group.id, viewer: "dave") == nil)
     #expect(try await store.rooms.role(roomID: group.id, user: "bob") == .member)
     // Titles: owner or admin only.

@@ -13,6 +13,7 @@ struct Raw: WireMessage, Equatable {
 
 /// What the echo handlers observed, for tests to assert on.
 final class EchoLog: Sendable {
+  let sleepingHandlers = Atomic<Int>(0)
   let cancelledHandlers = Atomic<Int>(0)
   let completedHandlers = Atomic<Int>(0)
 }
@@ -46,6 +47,7 @@ struct EchoService: RegistrableRPCService {
         struct Secret: Error {}
         throw Secret()
       case "sleep":
+        log.sleepingHandlers.add(1, ordering: .relaxed)
         do {
           try await Task.sleep(for: .seconds(30))
         } catch {

@@ -101,6 +101,7 @@ final class RecordingClient: NGHTTP2SessionDelegate {
   }
 
   func endOfStreamSent(_ streamID: Int32) {}
+  func headersNotSent(_ streamID: Int32) {}
   func pingAcknowledged(_ payload: UInt64) { pings.append(payload) }
   func goAwayReceived(lastStreamID: Int32, errorCode: UInt32) {
     goAways.append((lastStreamID, errorCode))
@@ -241,5 +242,52 @@ final class RecordingClient: NGHTTP2SessionDelegate {
     loop.advanceTime(by: .seconds(2))
     try pump()
     #expect(!channel.isActive)
+  }
+}
+
+/// Hostile or broken requests, in memory.
+extension InMemoryConnectionTests {
+  @Test func aTimeoutOfThousandsOfYearsIsAcceptedNotFatal() throws {
+    let id = client.request(
+      "/test.Echo/Get", body: RecordingClient.framed(Array("hi".utf8)),
+      extra: [("grpc-timeout", "99999999H")])
+    try pump()
+    #expect(client.responses[id]?.field("grpc-status") == "0")
+  }
+
+  @Test func aHeaderBlockPastTheLimitResetsTheStream() throws {
+    let big = String(repeating: "x", count: 4000)
+    let id = client.request(
+      "/test.Echo/Get", body: RecordingClient.framed([]),
+      extra: (0..<5).map { ("x-big-\($0)", big) })
+    try pump()
+    #expect(client.responses[id]?.closedWith != nil)
+    #expect(client.responses[id]?.field("grpc-status") == nil)
+    // The connection still serves other calls.
+    let next = client.request("/test.Echo/Get", body: RecordingClient.framed([1]))
+    try pump()
+    #expect(client.responses[next]?.field("grpc-status") == "0")
+  }
+
+  @Test func aSecondMessageOnAUnaryCallIsRefused() throws {
+    let id = client.request(
+      "/test.Echo/Get", body: RecordingClient.framed([1]) + RecordingClient.framed([2]))
+    try pump()
+    #expect(client.responses[id]?.field("grpc-status") == "13")
+    #expect(log.completedHandlers.load(ordering: .relaxed) == 0)
+  }
+
+  @Test func aRefusedRequestGetsExactlyOneHeaderBlock() throws {
+    let id = client.request("/test.Echo/Get", body: [1], contentType: "text/plain")
+    try pump()
+    #expect(client.responses[id]?.headerBlocks == 1)
+    #expect(client.responses[id]?.field(":status") == "415")
+  }
+
+  @Test func aLongStatusMessageIsCut() {
+    let message = String(repeating: "é", count: 2000)
+    let encoded = ResponseHead.encodedMessage(message)
+    #expect(PercentEncoding.decode(encoded).utf8.count <= 1024)
+    #expect(PercentEncoding.decode(encoded).hasSuffix("é..."))
   }
 }

@@ -166,3 +166,12 @@ import Testing
     #expect(throws: Gzip.Failure.invalid) { try Gzip.decompress(truncated, limit: 100) }
   }
 }
+
+/// Frames messages the way a gRPC peer does, for building test input.
+enum MessageFramer {
+  static func frame(_ message: [UInt8], compressed: Bool, into buffer: inout ByteBuffer) {
+    buffer.writeInteger(UInt8(compressed ? 1 : 0))
+    buffer.writeInteger(UInt32(message.count))
+    buffer.writeBytes(message)
+  }
+}

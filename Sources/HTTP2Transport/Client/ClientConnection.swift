@@ -86,6 +86,8 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     }
     let stream = ClientStream(connection: self, method: method, maxMessageSize: maxMessageSize)
     guard let id = session.submitRequest(headers: headers) else {
+      // Stream ids exhausted (or the session is closing): the next call opens a connection.
+      isUsable = false
       throw RPCError(code: .unavailable, message: "no more streams on this connection")
     }
     stream.opened(as: id)
@@ -156,6 +158,11 @@ extension ClientConnection: NGHTTP2SessionDelegate {
   }
 
   func endOfStreamSent(_ streamID: Int32) {}
+
+  func headersNotSent(_ streamID: Int32) {
+    streams[streamID]?.fail(
+      RPCError(code: .internalError, message: "the request headers could not be sent"))
+  }
   func pingAcknowledged(_ payload: UInt64) {}
 
   func goAwayReceived(lastStreamID: Int32, errorCode: UInt32) {

@@ -91,6 +91,11 @@ final class ClientStream: @unchecked Sendable {
   func headersComplete(endStream: Bool) {
     if !headersReceived {
       headersReceived = true
+      // Not a gRPC response (a proxy's error page, say): the HTTP status decides.
+      if !endStream, httpStatus != "200" || !responseHead.isGRPC {
+        fail(RPCError(Self.statusFromHTTP(httpStatus)))
+        return
+      }
       // A trailers-only response carries its status among the headers.
       if endStream { trailerFields = responseHead.metadata.map { ($0.key, Self.text($0.value)) } }
     }
@@ -166,11 +171,20 @@ final class ClientStream: @unchecked Sendable {
   /// nghttp2 closed the stream; without a status the call failed on the transport.
   func closed(errorCode: UInt32) {
     guard !ended else { return }
-    let message =
-      errorCode == HTTP2ErrorCode.refusedStream.rawValue
-      ? "the server refused the stream" : "the stream was reset (HTTP/2 error \(errorCode))"
-    let code: Status.Code = errorCode == HTTP2ErrorCode.cancel.rawValue ? .cancelled : .unavailable
-    finish(RPCError(code: code, message: message))
+    finish(RPCError(Self.statusFromReset(errorCode)))
+  }
+
+  /// The gRPC spec's mapping of RST_STREAM codes received before a status.
+  static func statusFromReset(_ errorCode: UInt32) -> Status {
+    let code: Status.Code =
+      switch errorCode {
+      case HTTP2ErrorCode.refusedStream.rawValue: .unavailable
+      case HTTP2ErrorCode.cancel.rawValue: .cancelled
+      case HTTP2ErrorCode.enhanceYourCalm.rawValue: .resourceExhausted
+      case 12: .permissionDenied  // INADEQUATE_SECURITY
+      default: .internalError
+      }
+    return Status(code: code, message: "the stream was reset (HTTP/2 error \(errorCode))")
   }
 
   private func finish(_ error: RPCError?) {

@@ -41,8 +41,14 @@ public final class GRPCClient: RPCClientTransport, Sendable {
     return try await withTaskCancellationHandler {
       try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {
-          try await requests(stream)
-          stream.finishSending()
+          do {
+            try await requests(stream)
+            stream.finishSending()
+          } catch {
+            // The server would wait for END_STREAM forever: reset the call instead.
+            stream.eventLoop.execute { stream.fail(RPCError.from(error)) }
+            throw error
+          }
         }
         defer { group.cancelAll() }
         let result = try await responses(stream)

@@ -21,6 +21,8 @@ protocol NGHTTP2SessionDelegate: AnyObject {
     .DataRead
   /// We sent a frame that ended our side of the stream.
   func endOfStreamSent(_ streamID: Int32)
+  /// nghttp2 could not send a HEADERS frame of the stream (e.g. a header block too large).
+  func headersNotSent(_ streamID: Int32)
   func pingAcknowledged(_ payload: UInt64)
   func goAwayReceived(lastStreamID: Int32, errorCode: UInt32)
 }
@@ -90,6 +92,12 @@ extension NGHTTP2Session {
     nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) {
       _, streamID, errorCode, userData in
       owner(userData).delegate.streamClosed(streamID, errorCode: errorCode)
+      return 0
+    }
+    nghttp2_session_callbacks_set_on_frame_not_send_callback(callbacks) {
+      _, frame, _, userData in
+      guard let frame, frame.pointee.hd.type == headersType else { return 0 }
+      owner(userData).delegate.headersNotSent(frame.pointee.hd.stream_id)
       return 0
     }
     nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { _, frame, userData in

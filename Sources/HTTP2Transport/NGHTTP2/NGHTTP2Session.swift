@@ -137,12 +137,6 @@ final class NGHTTP2Session {
     return id > 0 ? id : nil
   }
 
-  func submitTrailers(streamID: Int32, trailers: HeaderBlock) {
-    trailers.withNameValues { nva, count in
-      _ = nghttp2_submit_trailer(session, streamID, nva, count)
-    }
-  }
-
   func resumeData(streamID: Int32) {
     _ = nghttp2_session_resume_data(session, streamID)
   }
@@ -179,7 +173,13 @@ final class NGHTTP2Session {
     _ = nghttp2_session_consume(session, streamID, count)
   }
 
-  /// Reopens only the connection window, for DATA of a stream that is gone.
+  /// Reopens only the stream's window.
+  func consumeStream(streamID: Int32, count: Int) {
+    guard count > 0 else { return }
+    _ = nghttp2_session_consume_stream(session, streamID, count)
+  }
+
+  /// Reopens only the connection window.
   func consumeConnection(count: Int) {
     guard count > 0 else { return }
     _ = nghttp2_session_consume_connection(session, count)
@@ -187,11 +187,6 @@ final class NGHTTP2Session {
 
   func isRemoteClosed(streamID: Int32) -> Bool {
     nghttp2_session_get_stream_remote_close(session, streamID) != 0
-  }
-
-  /// The peer's SETTINGS_MAX_CONCURRENT_STREAMS.
-  var remoteMaxConcurrentStreams: UInt32 {
-    nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS)
   }
 }
 

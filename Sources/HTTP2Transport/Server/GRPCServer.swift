@@ -21,6 +21,8 @@ public final class GRPCServer: Service, Sendable {
     var connections: [ObjectIdentifier: any Channel] = [:]
     var addressWaiters: [CheckedContinuation<SocketAddress, any Error>] = []
     var address: SocketAddress?
+    /// Set once shutdown begins: connections accepted after that drain at once.
+    var draining = false
   }
 
   /// - Parameters:
@@ -107,7 +109,14 @@ public final class GRPCServer: Service, Sendable {
 
   private func track(_ channel: any Channel) {
     let id = ObjectIdentifier(channel)
-    state.withLock { $0.connections[id] = channel }
+    let draining = state.withLock { state in
+      state.connections[id] = channel
+      return state.draining
+    }
+    if draining {
+      channel.pipeline.fireUserInboundEventTriggered(
+        GracefulShutdownEvent(grace: configuration.shutdownGracePeriod))
+    }
     channel.closeFuture.whenComplete { _ in
       _ = self.state.withLock { $0.connections.removeValue(forKey: id) }
     }
@@ -115,7 +124,10 @@ public final class GRPCServer: Service, Sendable {
 
   /// Stops accepting, and asks every connection to drain.
   private func shutdownGracefully() {
-    let (listening, connections) = state.withLock { ($0.listening, Array($0.connections.values)) }
+    let (listening, connections) = state.withLock { state in
+      state.draining = true
+      return (state.listening, Array(state.connections.values))
+    }
     listening?.close(promise: nil)
     let event = GracefulShutdownEvent(grace: configuration.shutdownGracePeriod)
     for connection in connections {

@@ -35,15 +35,21 @@ extension ServerConnection {
       guard let duration = GRPCTimeout.parse(timeout) else {
         return refuse(stream, .invalidArgument, "malformed grpc-timeout \"\(timeout)\"")
       }
-      stream.deadline = .now + duration
-      stream.deadlineTimer = eventLoop.scheduleTask(in: TimeAmount(duration)) {
-        stream.deadlineExceeded()
+      // grpc-timeout reaches 11,000 years; past a month a deadline is treated as none, which
+      // keeps every clock computation far from overflow.
+      if duration <= Self.longestDeadline {
+        stream.deadline = .now + duration
+        stream.deadlineTimer = eventLoop.scheduleTask(in: TimeAmount(duration)) {
+          stream.deadlineExceeded()
+        }
       }
     }
     if method.descriptor.kind.clientStreams {
       ready.append(stream)
     }
   }
+
+  static let longestDeadline = Duration.seconds(30 * 24 * 3600)
 
   private func refuse(
     _ stream: ServerStream, _ code: Status.Code, _ message: String, http: Int = 200

@@ -14,6 +14,10 @@ extension ServerConnection: NGHTTP2SessionDelegate {
     -> Bool
   {
     guard let stream = streams[streamID], stream.method == nil else { return true }
+    // nghttp2 does not enforce SETTINGS_MAX_HEADER_LIST_SIZE, and HPACK lets a few bytes
+    // expand to kilobytes: past the budget the stream is reset.
+    stream.headerBytes += name.count + value.count + 32
+    guard stream.headerBytes <= Int(configuration.maxHeaderListSize) else { return false }
     stream.head.add(name: name, value: value)
     return true
   }
@@ -61,6 +65,11 @@ extension ServerConnection: NGHTTP2SessionDelegate {
     if !session.isRemoteClosed(streamID: streamID) {
       session.resetStream(streamID: streamID, errorCode: .noError)
     }
+  }
+
+  func headersNotSent(_ streamID: Int32) {
+    // The client would wait forever for headers or trailers that will never come.
+    session.resetStream(streamID: streamID, errorCode: .internalError)
   }
 
   func pingAcknowledged(_ payload: UInt64) {

@@ -9,6 +9,8 @@ final class ServerStream: @unchecked Sendable {
   let id: Int32
   let connection: ServerConnection
   var head = RequestHead()
+  /// Bytes of the request header block so far (RFC 9113 accounting: name + value + 32).
+  var headerBytes = 0
   var method: ServerMethod?
   var deadline: ContinuousClock.Instant?
 
@@ -23,7 +25,7 @@ final class ServerStream: @unchecked Sendable {
   var inboundFinished = false
   var inboundFailure: RPCError?
   private var waitingReader: EventLoopPromise<[UInt8]?>?
-  /// Received DATA bytes not yet handed back to nghttp2's window accounting.
+  /// Received DATA bytes not yet handed back to the stream's flow-control window.
   private var unconsumedBytes = 0
   private(set) var lastRequestMessageWasCompressed = false
 
@@ -36,9 +38,12 @@ final class ServerStream: @unchecked Sendable {
   /// Messages may be compressed only if the response headers said `grpc-encoding: gzip`.
   private var headersAnnounceGzip = false
   private var finalStatus: Status?
-  private var waitingWriter: EventLoopPromise<Void>?
+  /// Writers waiting for the queue to drain; several tasks may share one writer.
+  private var waitingWriters: [EventLoopPromise<Void>] = []
 
   var task: Task<Void, Never>?
+  /// The handler has returned: nothing is left to cancel.
+  private var handlerReturned = false
   var deadlineTimer: Scheduled<Void>?
   /// nghttp2 has closed the stream: nothing more may be submitted for it.
   private(set) var closed = false
@@ -66,6 +71,9 @@ final class ServerStream: @unchecked Sendable {
       connection.session.consume(streamID: id, count: bytes.count)
       return
     }
+    // The connection window reopens at once, so a few slow streams cannot stall the others;
+    // the stream's own window waits for its handler.
+    connection.session.consumeConnection(count: bytes.count)
     unconsumedBytes += bytes.count
     do {
       try deframer.process(bytes) { try enqueue($0) }
@@ -95,8 +103,14 @@ final class ServerStream: @unchecked Sendable {
         throw RPCError(code: .internalError, message: "a gzip message could not be decompressed")
       }
     }
+    if let kind = method?.descriptor.kind, !kind.clientStreams, inbound.count - inboundHead >= 1 {
+      throw RPCError(
+        code: .internalError,
+        message: "the client sent more than one request message for a unary request")
+    }
     inbound.append(message)
-    inboundBytes += message.bytes.count
+    // The 5-byte prefix counts too: empty messages must not queue for free.
+    inboundBytes += 5 + message.bytes.count
     if let reader = waitingReader {
       waitingReader = nil
       reader.succeed(dequeue())
@@ -133,11 +147,13 @@ final class ServerStream: @unchecked Sendable {
     inboundFailure = error
     inbound.removeAll()
     inboundHead = 0
+    inboundBytes = 0
     if let reader = waitingReader {
       waitingReader = nil
       reader.fail(error)
     }
     finish(error.status, error.metadata)
+    cancelHandlerSoon()
   }
 
   /// The request of a unary or server-streaming call: exactly one message.
@@ -159,7 +175,7 @@ final class ServerStream: @unchecked Sendable {
       inbound.removeAll(keepingCapacity: true)
       inboundHead = 0
     }
-    inboundBytes -= message.bytes.count
+    inboundBytes -= 5 + message.bytes.count
     lastRequestMessageWasCompressed = message.compressed
     reopenWindowIfRoom()
     return message.bytes
@@ -168,7 +184,7 @@ final class ServerStream: @unchecked Sendable {
   /// Hands received bytes back to flow control unless the handler lags too far behind.
   private func reopenWindowIfRoom() {
     guard unconsumedBytes > 0, inboundBytes < Self.inboundHighWater, !closed else { return }
-    connection.session.consume(streamID: id, count: unconsumedBytes)
+    connection.session.consumeStream(streamID: id, count: unconsumedBytes)
     unconsumedBytes = 0
     connection.scheduleFlush()
   }
@@ -176,7 +192,7 @@ final class ServerStream: @unchecked Sendable {
   private func nextOnLoop() -> EventLoopFuture<[UInt8]?> {
     if let bytes = dequeue() { return eventLoop.makeSucceededFuture(bytes) }
     if let inboundFailure { return eventLoop.makeFailedFuture(inboundFailure) }
-    if inboundFinished || closed { return eventLoop.makeSucceededFuture(nil) }
+    if inboundFinished { return eventLoop.makeSucceededFuture(nil) }
     let promise = eventLoop.makePromise(of: [UInt8]?.self)
     waitingReader = promise
     return promise.futureResult
@@ -196,7 +212,7 @@ final class ServerStream: @unchecked Sendable {
     connection.scheduleFlush()
     guard pending.pendingBytes > Self.outboundHighWater else { return nil }
     let promise = eventLoop.makePromise(of: Void.self)
-    waitingWriter = promise
+    waitingWriters.append(promise)
     return promise.futureResult
   }
 
@@ -207,6 +223,17 @@ final class ServerStream: @unchecked Sendable {
     connection.session.submitResponse(
       streamID: id, headers: ResponseHead.headers(initialMetadata, compressed: compressResponses),
       hasBody: true)
+  }
+
+  /// Ends a request that is not gRPC at all with an HTTP status and a trailers-only block.
+  func refuse(_ status: Status, httpStatus: Int) {
+    guard !isFinished, !closed else { return }
+    finalStatus = status
+    inboundFailure = RPCError(status)
+    connection.session.submitResponse(
+      streamID: id, headers: ResponseHead.trailersOnly(status, [:], httpStatus: httpStatus),
+      hasBody: false)
+    connection.scheduleFlush()
   }
 
   /// Ends the call with a status: trailers after the queued messages, or trailers-only.
@@ -224,19 +251,17 @@ final class ServerStream: @unchecked Sendable {
       connection.session.submitResponse(
         streamID: id, headers: ResponseHead.trailersOnly(status, all), hasBody: false)
     }
-    if let writer = waitingWriter {
-      waitingWriter = nil
-      writer.fail(RPCError(code: .cancelled, message: "the call has ended"))
-    }
+    failWriters(RPCError(code: .cancelled, message: "the call has ended"))
     connection.scheduleFlush()
   }
 
   /// nghttp2 asks for body bytes within the peer's window.
   func read(into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2Session.DataRead {
     let count = pending.read(into: buffer)
-    if pending.pendingBytes <= Self.outboundHighWater / 2, let writer = waitingWriter {
-      waitingWriter = nil
-      writer.succeed(())
+    if pending.pendingBytes <= Self.outboundHighWater / 2, !waitingWriters.isEmpty {
+      let writers = waitingWriters
+      waitingWriters.removeAll()
+      for writer in writers { writer.succeed(()) }
     }
     if pending.isEmpty, let finalStatus {
       return .last(count, trailers: ResponseHead.trailers(finalStatus, trailingMetadata))
@@ -249,24 +274,42 @@ final class ServerStream: @unchecked Sendable {
     closed = true
     deadlineTimer?.cancel()
     deadlineTimer = nil
-    if !isFinished { task?.cancel() }
+    cancelHandlerSoon()
     let cancelled = RPCError(code: .cancelled, message: "the call was cancelled")
+    if !inboundFinished, inboundFailure == nil { inboundFailure = cancelled }
     waitingReader?.fail(cancelled)
     waitingReader = nil
-    waitingWriter?.fail(cancelled)
-    waitingWriter = nil
-    if unconsumedBytes > 0 {
-      connection.session.consumeConnection(count: unconsumedBytes)
-      unconsumedBytes = 0
-    }
+    failWriters(cancelled)
+    unconsumedBytes = 0
+  }
+
+  /// Cancels the handler after the current nghttp2 call returns: cancellation handlers run
+  /// synchronously and must not re-enter the session from inside its callbacks.
+  private func cancelHandlerSoon() {
+    guard let task, !handlerReturned else { return }
+    eventLoop.execute { task.cancel() }
+  }
+
+  private func failWriters(_ error: RPCError) {
+    let writers = waitingWriters
+    waitingWriters.removeAll()
+    for writer in writers { writer.fail(error) }
   }
 
   /// The deadline passed: the client is told, the handler cancelled.
   func deadlineExceeded() {
     deadlineTimer = nil
     guard !isFinished, !closed else { return }
-    task?.cancel()
-    finish(Status(code: .deadlineExceeded, message: "the deadline was exceeded"), [:])
+    cancelHandlerSoon()
+    if pending.isEmpty {
+      finish(Status(code: .deadlineExceeded, message: "the deadline was exceeded"), [:])
+    } else {
+      // Trailers would wait behind data a stalled peer may never take: reset instead.
+      finalStatus = Status(code: .deadlineExceeded, message: "the deadline was exceeded")
+      failWriters(RPCError(code: .deadlineExceeded, message: "the deadline was exceeded"))
+      connection.session.resetStream(streamID: id, errorCode: .cancel)
+      connection.scheduleFlush()
+    }
   }
 
   // MARK: Handler side: any thread
@@ -276,6 +319,7 @@ final class ServerStream: @unchecked Sendable {
       eventLoop.execute { self.complete(with: result) }
       return
     }
+    handlerReturned = true
     switch result {
     case .success(let response):
       if let response {

@@ -1,5 +1,3 @@
-import NIOCore
-
 /// Splits a stream's DATA bytes into gRPC length-prefixed messages (1-byte flag, 4-byte length).
 ///
 /// Messages that arrive whole in one chunk are taken straight from it; only a partial message
@@ -130,14 +128,5 @@ struct OutboundMessages {
       head = 0
     }
     return written
-  }
-}
-
-enum MessageFramer {
-  /// Appends one length-prefixed message.
-  static func frame(_ message: [UInt8], compressed: Bool, into buffer: inout ByteBuffer) {
-    buffer.writeInteger(UInt8(compressed ? 1 : 0))
-    buffer.writeInteger(UInt32(message.count))
-    buffer.writeBytes(message)
   }
 }

@@ -41,6 +41,18 @@ enum ResponseHead {
     return .fields(list)
   }
 
+  /// The status message, cut to 1 KiB of UTF-8 on a character boundary: a header block past
+  /// the peer's limits would be dropped by nghttp2, and a message may echo client input.
+  static func encodedMessage(_ message: String) -> String {
+    guard message.utf8.count > 1024 else { return PercentEncoding.encode(message) }
+    var cut = ""
+    for character in message {
+      guard cut.utf8.count + character.utf8.count <= 1021 else { break }
+      cut.append(character)
+    }
+    return PercentEncoding.encode(cut + "...")
+  }
+
   private static func append(_ metadata: Metadata, to list: inout HeaderList) {
     for entry in metadata {
       switch entry.value {
