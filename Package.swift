@@ -25,7 +25,7 @@ let package = Package(
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
     .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
-    // jwt-kit's own dependency; named for the key generation of the identity tests.
+    // jwt-kit's own dependency; named for the RSA key types the identity tests use.
     .package(url: "https://github.com/apple/swift-crypto", "4.1.0"..<"5.0.0"),
   ],
   targets: [
