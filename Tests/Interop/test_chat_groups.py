@@ -90,7 +90,7 @@ def test_rename_and_direct_room_rules(people):
                                                  title="Mine"))
     assert error.code() == grpc.StatusCode.NOT_FOUND
     error = error_of(owner.chat.UpdateRoom, M("chat.v1.UpdateRoomRequest", room_id=group.id,
-                                              title="x" * 101))
+                                              title="x" * 201))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
 
     direct = owner.chat.StartChat(M("chat.v1.StartChatRequest", peer_user_id=member.id))

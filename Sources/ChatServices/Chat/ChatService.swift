@@ -8,7 +8,7 @@ public import RPCCore
 public struct ChatService: Chat_V1_ChatService.ServiceProtocol {
   /// The most members a group may have, its owner included.
   static let maxMembers = 500
-  static let maxTitleLength = 100
+  static let maxTitleLength = 200
 
   let store: Store
 

@@ -73,7 +73,7 @@ struct  Chat__V1__CreateGroupRequest
 {
   ProtobufCMessage base;
   /*
-   * The group's title: 1 to 100 characters.
+   * The group's title: 1 to 200 characters.
    */
   char *title;
   /*

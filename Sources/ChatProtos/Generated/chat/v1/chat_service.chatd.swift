@@ -18,7 +18,7 @@ public struct Chat_V1_StartChatRequest: ProtoMessage {
 
 /// The request of CreateGroup.
 public struct Chat_V1_CreateGroupRequest: ProtoMessage {
-  /// The group's title: 1 to 100 characters.
+  /// The group's title: 1 to 200 characters.
   public var title: String = ""
   /// The people to add besides the caller (who is added as owner).
   public var memberUserIds: [String] = []
@@ -53,7 +53,7 @@ public struct Chat_V1_RemoveMemberRequest: ProtoMessage {
 public struct Chat_V1_UpdateRoomRequest: ProtoMessage {
   /// The group.
   public var roomId: String = ""
-  /// The new title: 1 to 100 characters.
+  /// The new title: 1 to 200 characters.
   public var title: String? = nil
   public var unknownFields = UnknownFields()
 
