@@ -33,6 +33,8 @@ fi
 [ -x "$CHATD_BINARY" ] || die "no chatd binary at $CHATD_BINARY"
 
 WORK="$(mktemp -d /tmp/chatd-bench.XXXXXX)"
+# The embedded PostgreSQL runs as the postgres user when we are root: it must reach WORK.
+chmod 755 "$WORK"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 URL="http://127.0.0.1:$PORT/grpc.health.v1.Health/Check"
 printf '\x00\x00\x00\x00\x00' >"$WORK/check.bin"

@@ -7,6 +7,14 @@ public protocol ServerInterceptor: Sendable {
     context: ServerContext,
     next: @Sendable (ServerContext) async throws -> Output
   ) async throws -> Output
+
+  /// Whether the interceptor runs around `method` at all. Decided once, when routes are
+  /// built: a method no interceptor applies to runs with no interceptor overhead.
+  func applies(to method: MethodDescriptor) -> Bool
+}
+
+extension ServerInterceptor {
+  public func applies(to method: MethodDescriptor) -> Bool { true }
 }
 
 /// Interceptors composed once, outermost first.

@@ -22,6 +22,7 @@ public struct ServerMethod: Sendable {
 extension ServerMethod {
   /// The same method with interceptors around its handler, the first one outermost.
   func intercepted(by interceptors: [any ServerInterceptor]) -> ServerMethod {
+    let interceptors = interceptors.filter { $0.applies(to: descriptor) }
     guard !interceptors.isEmpty else { return self }
     let chain = InterceptorChain(interceptors: interceptors)
     switch handler {

@@ -37,3 +37,35 @@ import Testing
     }
   }
 }
+
+/// Where the cluster lives when chatd runs as root from a folder postgres cannot reach.
+@Suite struct EmbeddedClusterPlacementTests {
+  @Test func aDataDirBehindAPrivateFolderMovesToPostgresHome() throws {
+    let hidden = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "chatd-private-\(UUID())")
+    try FileManager.default.createDirectory(
+      at: hidden, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    defer { try? FileManager.default.removeItem(at: hidden) }
+    let dataDir = hidden.appendingPathComponent("data").path
+    #expect(!EmbeddedCluster.postgresCanTraverse(dataDir))
+    let cluster = EmbeddedCluster(dataDir: dataDir)
+    if getuid() == 0 {
+      #expect(cluster.directory.path.hasPrefix("/var/lib/postgresql/chatd/data-"))
+      #expect(cluster.directory == EmbeddedCluster(dataDir: dataDir).directory)
+      #expect(cluster.directory != EmbeddedCluster(dataDir: dataDir + "2").directory)
+    } else {
+      #expect(cluster.directory.path == dataDir + "/postgres")
+    }
+  }
+
+  @Test func anOpenDataDirKeepsTheClusterInside() throws {
+    let open = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "chatd-open-\(UUID())")
+    try FileManager.default.createDirectory(
+      at: open, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+    defer { try? FileManager.default.removeItem(at: open) }
+    let dataDir = open.appendingPathComponent("data").path
+    #expect(EmbeddedCluster.postgresCanTraverse(dataDir))
+    #expect(EmbeddedCluster(dataDir: dataDir).directory.path == dataDir + "/postgres")
+  }
+}

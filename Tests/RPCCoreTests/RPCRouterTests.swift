@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 
 /// A message that is its own bytes, so routing is tested without a protobuf runtime.
-private struct Bytes: WireMessage, Equatable {
+struct Bytes: WireMessage, Equatable {
   var value: [UInt8]
   init(_ value: [UInt8]) { self.value = value }
   init(wireBytes: [UInt8]) throws {
@@ -14,7 +14,7 @@ private struct Bytes: WireMessage, Equatable {
   func wireBytes() -> [UInt8] { value }
 }
 
-private final class NoCall: ServerCallHandle {
+final class NoCall: ServerCallHandle {
   func setInitialMetadata(_ metadata: Metadata) {}
   func addTrailingMetadata(_ metadata: Metadata) {}
   func setResponseCompression(_ enabled: Bool) {}
@@ -118,5 +118,31 @@ private struct Rejecting: ServerInterceptor {
     #expect(RPCError.from(CancellationError()).code == .cancelled)
     #expect(Status.Code.resourceExhausted.description == "RESOURCE_EXHAUSTED")
     #expect(Status.Code(rawValue: 42).description == "CODE_42")
+  }
+}
+
+/// An interceptor that declines some services runs around none of their methods.
+private struct OnlyChat: ServerInterceptor {
+  func applies(to method: MethodDescriptor) -> Bool { method.service != "test.Echo" }
+  func intercept<Output: Sendable>(
+    context: ServerContext, next: @Sendable (ServerContext) async throws -> Output
+  ) async throws -> Output {
+    throw RPCError(code: .permissionDenied, message: "should not run")
+  }
+}
+
+@Suite struct InterceptorSelectionTests {
+  @Test func methodsAnInterceptorDeclinesRunWithoutIt() async throws {
+    let echo = MethodDescriptor(service: "test.Echo", method: "Get", kind: .unary)
+    var router = RPCRouter()
+    router.registerUnary(echo) { (request: Bytes, _) in request }
+    let intercepted = router.intercepted(by: [OnlyChat()])
+    guard case .unary(let handle) = intercepted.method(forPath: echo.path)?.handler else {
+      Issue.record("no route")
+      return
+    }
+    let context = ServerContext(
+      method: echo, requestMetadata: [:], deadline: nil, peer: "test", call: NoCall())
+    #expect(try await handle([7], context) == [7])
   }
 }

@@ -9,6 +9,11 @@ public struct AccessLogInterceptor: ServerInterceptor {
 
   public init(logger: Logger) { self.logger = logger }
 
+  /// Health probes arrive every few seconds from load balancers: not worth a line each.
+  public func applies(to method: MethodDescriptor) -> Bool {
+    !method.service.hasPrefix("grpc.health.")
+  }
+
   public func intercept<Output: Sendable>(
     context: ServerContext,
     next: @Sendable (ServerContext) async throws -> Output
@@ -33,10 +38,8 @@ public struct AccessLogInterceptor: ServerInterceptor {
   ) {
     let (seconds, attoseconds) = elapsed.components
     let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
-    // Health probes arrive every few seconds from load balancers: not worth a line each.
-    let level: Logger.Level = context.method.service.hasPrefix("grpc.health.") ? .debug : .info
-    logger.log(
-      level: level, "rpc",
+    logger.info(
+      "rpc",
       metadata: [
         "method": "\(context.method.path)",
         "code": "\(code)",

@@ -12,6 +12,11 @@ public struct IdentityInterceptor: ServerInterceptor {
   let store: Store
   let knownUsers: KnownUsers
 
+  /// Health, reflection and the interop test service answer without a token.
+  public func applies(to method: MethodDescriptor) -> Bool {
+    !Self.openServicePrefixes.contains { method.service.hasPrefix($0) }
+  }
+
   public init(verifier: TokenVerifier, store: Store) {
     self.verifier = verifier
     self.store = store
@@ -28,10 +33,6 @@ public struct IdentityInterceptor: ServerInterceptor {
     context: ServerContext,
     next: @Sendable (ServerContext) async throws -> Output
   ) async throws -> Output {
-    let service = context.method.service
-    if Self.openServicePrefixes.contains(where: { service.hasPrefix($0) }) {
-      return try await next(context)
-    }
     let caller = try await verifier.verify(try Self.bearerToken(context.requestMetadata))
     context.values[AuthenticatedUserKey.self]?.set(caller.id)
     try await knownUsers.ensure(caller, in: store.users)

@@ -9,6 +9,11 @@ public struct RateLimitInterceptor: ServerInterceptor {
     limiter = RateLimiter(configuration: configuration)
   }
 
+  /// Only authenticated services are limited, per caller.
+  public func applies(to method: MethodDescriptor) -> Bool {
+    !IdentityInterceptor.openServicePrefixes.contains { method.service.hasPrefix($0) }
+  }
+
   public func intercept<Output: Sendable>(
     context: ServerContext,
     next: @Sendable (ServerContext) async throws -> Output

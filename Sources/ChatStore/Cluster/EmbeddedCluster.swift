@@ -5,8 +5,10 @@ public import Foundation
 /// socket in that directory (`listen_addresses = ''`).
 ///
 /// The first start runs initdb; later starts reuse the cluster. initdb refuses to run as
-/// root, so as root the cluster belongs to and runs as the `postgres` user, which must be
-/// able to traverse every parent folder of the data directory (checked, with a clear error).
+/// root, so as root the cluster belongs to and runs as the `postgres` user. That user must
+/// traverse every parent folder of the cluster; when the data directory sits somewhere it
+/// cannot reach (a checkout under /root, say), the cluster lives in postgres's own home
+/// instead, at `/var/lib/postgresql/chatd/<name>-<hash of the data dir>`, one per data dir.
 /// scripts/pg does the same for shell scripts and tests.
 public struct EmbeddedCluster: Sendable {
   /// The cluster's folder: `data/` (PGDATA), `socket/`, `postgres.log`.
@@ -19,8 +21,44 @@ public struct EmbeddedCluster: Sendable {
     binDirectory: String = "/usr/lib/postgresql/15/bin"
   ) {
     let base = URL(fileURLWithPath: dataDir, isDirectory: true).standardizedFileURL
-    directory = base.appendingPathComponent("postgres", isDirectory: true)
+    if getuid() == 0, !Self.postgresCanTraverse(base.path) {
+      directory = URL(fileURLWithPath: "/var/lib/postgresql/chatd", isDirectory: true)
+        .appendingPathComponent(Self.clusterName(for: base.path), isDirectory: true)
+    } else {
+      directory = base.appendingPathComponent("postgres", isDirectory: true)
+    }
     self.binDirectory = URL(fileURLWithPath: binDirectory, isDirectory: true)
+  }
+
+  /// Whether the `postgres` user may traverse every existing folder on the way to `path`.
+  static func postgresCanTraverse(_ path: String) -> Bool {
+    guard let account = getpwnam("postgres") else { return false }
+    let uid = account.pointee.pw_uid
+    let gid = account.pointee.pw_gid
+    var folder = ""
+    for component in path.split(separator: "/") {
+      folder += "/" + component
+      var info = stat()
+      guard stat(folder, &info) == 0 else { return true }  // Created later, by us.
+      let mode = info.st_mode
+      let allowed =
+        info.st_uid == uid
+        ? mode & S_IXUSR != 0
+        : info.st_gid == gid ? mode & S_IXGRP != 0 : mode & S_IXOTH != 0
+      if !allowed { return false }
+    }
+    return true
+  }
+
+  /// A stable folder name per data directory: its last component and an FNV-1a hash.
+  static func clusterName(for path: String) -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in path.utf8 {
+      hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+    }
+    let name = path.split(separator: "/").last.map(String.init) ?? "root"
+    let safe = name.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }
+    return "\(safe.prefix(24))-\(String(hash, radix: 16))"
   }
 
   var dataPath: String { directory.appendingPathComponent("data").path }
