@@ -40,7 +40,7 @@ final class ClientStream: @unchecked Sendable {
 
   // MARK: Outbound, on the loop
 
-  private func writeOnLoop(_ message: [UInt8]) throws -> EventLoopFuture<Void>? {
+  func writeOnLoop(_ message: [UInt8]) throws -> EventLoopFuture<Void>? {
     if let outcome { throw outcome }
     guard !ended, !sendingFinished else {
       throw RPCError(code: .cancelled, message: "the call has ended")
@@ -231,21 +231,7 @@ final class ClientStream: @unchecked Sendable {
   }
 }
 
-extension ClientStream: MessageSink {
-  func write(_ bytes: [UInt8]) async throws {
-    if eventLoop.inEventLoop {
-      if let wait = try writeOnLoop(bytes) { try await wait.get() }
-    } else {
-      try await eventLoop.flatSubmit {
-        do {
-          return try self.writeOnLoop(bytes) ?? self.eventLoop.makeSucceededVoidFuture()
-        } catch {
-          return self.eventLoop.makeFailedFuture(error)
-        }
-      }.get()
-    }
-  }
-}
+extension ClientStream: LoopBoundMessageSink {}
 
 extension ClientStream: MessageSource {
   func next() async throws -> [UInt8]? {

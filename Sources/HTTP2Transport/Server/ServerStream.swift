@@ -200,7 +200,7 @@ final class ServerStream: @unchecked Sendable {
 
   // MARK: Outbound, on the loop
 
-  private func writeOnLoop(_ message: [UInt8]) throws -> EventLoopFuture<Void>? {
+  func writeOnLoop(_ message: [UInt8]) throws -> EventLoopFuture<Void>? {
     guard !closed, !isFinished else {
       throw RPCError(code: .cancelled, message: "the call has ended")
     }
@@ -340,21 +340,7 @@ final class ServerStream: @unchecked Sendable {
   }
 }
 
-extension ServerStream: MessageSink {
-  func write(_ bytes: [UInt8]) async throws {
-    if eventLoop.inEventLoop {
-      if let wait = try writeOnLoop(bytes) { try await wait.get() }
-    } else {
-      try await eventLoop.flatSubmit {
-        do {
-          return try self.writeOnLoop(bytes) ?? self.eventLoop.makeSucceededVoidFuture()
-        } catch {
-          return self.eventLoop.makeFailedFuture(error)
-        }
-      }.get()
-    }
-  }
-}
+extension ServerStream: LoopBoundMessageSink {}
 
 extension ServerStream: MessageSource {
   func next() async throws -> [UInt8]? {
