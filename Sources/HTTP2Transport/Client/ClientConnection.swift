@@ -49,6 +49,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
 
   func channelReadComplete(context: ChannelHandlerContext) {
     flush()
+    context.fireChannelReadComplete()
   }
 
   func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -62,6 +63,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     for stream in all {
       stream.fail(RPCError(code: .unavailable, message: "the connection closed"))
     }
+    context.fireChannelInactive()
   }
 
   func errorCaught(context: ChannelHandlerContext, error: any Error) {
