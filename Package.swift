@@ -82,11 +82,13 @@ let package = Package(
       ],
       exclude: ["Migrations/sql"],
       swiftSettings: strictness),
-    // The chat and follow domain: handlers, auth, validation.
+    // Fan-out of sequenced feeds to live subscribers: gapless joins, bounded queues, heartbeats.
+    .target(name: "EventFanout", dependencies: ["RPCCore"], swiftSettings: hotPath),
+    // The chat and follow domain: handlers, auth, validation, real-time streams.
     .target(
       name: "ChatServices",
       dependencies: [
-        "RPCCore", "ChatProtos", "StandardProtos", "ChatStore",
+        "RPCCore", "ChatProtos", "StandardProtos", "ChatStore", "EventFanout",
         .product(name: "JWTKit", package: "jwt-kit"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -127,6 +129,8 @@ let package = Package(
       ],
       exclude: ["Proto"],
       swiftSettings: strictness),
+    .testTarget(
+      name: "EventFanoutTests", dependencies: ["EventFanout", "RPCCore"], swiftSettings: strictness),
     .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore"], swiftSettings: strictness),
     .testTarget(
       name: "ChatServicesTests",

@@ -1,0 +1,154 @@
+import Synchronization
+
+/// One feed (a room's event log, a user's notification log) with its live subscribers on
+/// this process. The feed reads each new event from the source once, keeps the last few, and
+/// queues the same encoded bytes for every live subscriber.
+final class Feed<Source: FeedSource>: Sendable {
+  typealias Note = Source.Note
+  typealias Waiter = CheckedContinuation<Void, any Error>
+
+  let key: String
+  let state: Mutex<State>
+
+  struct State {
+    /// Every event up to this seq has been offered to the live subscribers; nil until the
+    /// first subscriber joins (its replay, read after the feed existed, sets it).
+    var loadedSeq: UInt64?
+    /// The highest seq the bus announced.
+    var knownSeq: UInt64 = 0
+    var fetching = false
+    var recent: RecentItems<Note>
+    var subscribers: [ObjectIdentifier: FeedSubscription<Source>] = [:]
+  }
+
+  init(key: String, recentCapacity: Int) {
+    self.key = key
+    state = Mutex(State(recent: RecentItems(capacity: recentCapacity)))
+  }
+
+  /// A subscriber at the end of its replay, after `seq`, joins: it goes live with the recent
+  /// events it lacks (returned), or gets nil when the feed is further ahead than its memory
+  /// (the subscriber reads another page from the source).
+  func join(_ subscription: FeedSubscription<Source>, after seq: UInt64) -> [FeedItem<Note>]? {
+    let (recent, fetch) = state.withLock { state -> ([FeedItem<Note>]?, Bool) in
+      guard let loaded = state.loadedSeq, loaded > seq else {
+        // The replay read the source after the feed existed, so any later event will be
+        // announced to the feed: a feed nobody has joined yet may start where the replay
+        // ended. A feed that lags behind the replay reads on; the subscriber skips what it has.
+        if state.loadedSeq == nil { state.loadedSeq = seq }
+        state.knownSeq = max(state.knownSeq, seq)
+        _ = subscription.goLive(after: seq)
+        return ([], state.startFetchIfBehind())
+      }
+      guard let missing = state.recent.after(seq) else { return (nil, false) }
+      _ = subscription.goLive(after: loaded)
+      return (missing, false)
+    }
+    if fetch {
+      startFetching(
+        source: subscription.hub.source, pageSize: subscription.hub.configuration.pageSize)
+    }
+    return recent
+  }
+
+  /// The bus announced `seq`: read up to it unless a read is already under way.
+  func announce(_ seq: UInt64, source: Source, pageSize: Int) {
+    let fetch = state.withLock { state in
+      state.knownSeq = max(state.knownSeq, seq)
+      return state.startFetchIfBehind()
+    }
+    if fetch { startFetching(source: source, pageSize: pageSize) }
+  }
+
+  /// An ephemeral event for every live subscriber but `excluded`.
+  func publish(_ item: FeedItem<Note>, except excluded: String?) {
+    let waiters = state.withLock { state in
+      state.subscribers.values.compactMap { subscription -> Waiter? in
+        if let excluded, subscription.subscriber == excluded { return nil }
+        return subscription.offerEphemeral(item)
+      }
+    }
+    for waiter in waiters { waiter.resume() }
+  }
+
+  func heartbeat(idleSince: ContinuousClock.Instant) {
+    let waiters = state.withLock { state in
+      state.subscribers.values.compactMap { $0.heartbeatIfIdle(since: idleSince) }
+    }
+    for waiter in waiters { waiter.resume() }
+  }
+
+  func finishAll(_ error: (any Error)?) {
+    let waiters = state.withLock { state in state.subscribers.values.compactMap { $0.finish(error) }
+    }
+    for waiter in waiters { waiter.resume() }
+  }
+
+  var loadedSeq: UInt64? { state.withLock { $0.loadedSeq } }
+
+  /// Reads announced events page by page and offers each to every live subscriber, until the
+  /// feed has caught up with what the bus announced. Source failures retry with backoff while
+  /// anyone is subscribed.
+  private func startFetching(source: Source, pageSize: Int) {
+    Task {
+      var backoff = Duration.milliseconds(50)
+      while let from = state.withLock({ $0.loadedSeq }) {
+        let items: [FeedItem<Note>]
+        do {
+          items = try await source.items(of: key, after: from, limit: pageSize)
+        } catch {
+          let abandoned = state.withLock { state in
+            if state.subscribers.isEmpty { state.fetching = false }
+            return state.subscribers.isEmpty
+          }
+          if abandoned { return }
+          try? await Task.sleep(for: backoff)
+          backoff = min(backoff * 2, .seconds(2))
+          continue
+        }
+        let (waiters, more) = state.withLock { state in state.accept(items, pageSize: pageSize) }
+        for waiter in waiters { waiter.resume() }
+        if !more { return }
+      }
+    }
+  }
+}
+
+extension Feed.State {
+  /// Marks a read as started when the feed is behind what the bus announced.
+  mutating func startFetchIfBehind() -> Bool {
+    guard !fetching, let loaded = loadedSeq, knownSeq > loaded else { return false }
+    fetching = true
+    return true
+  }
+
+  /// Takes a page read from the source: the events that follow `loadedSeq` go to the ring and
+  /// to every live subscriber. Returns the waiters to resume and whether to read again.
+  mutating func accept(_ items: [FeedItem<Source.Note>], pageSize: Int)
+    -> (waiters: [Feed<Source>.Waiter], more: Bool)
+  {
+    var loaded = loadedSeq ?? 0
+    let fresh = items.drop { $0.seq <= loaded }
+    var accepted: [FeedItem<Source.Note>] = []
+    accepted.reserveCapacity(fresh.count)
+    for item in fresh where item.seq == loaded + 1 {
+      recent.append(item)
+      accepted.append(item)
+      loaded = item.seq
+    }
+    loadedSeq = loaded
+    var waiters: [Feed<Source>.Waiter] = []
+    if !accepted.isEmpty {
+      waiters.reserveCapacity(subscribers.count)
+      for subscription in subscribers.values {
+        if let waiter = subscription.offer(accepted) { waiters.append(waiter) }
+      }
+    }
+    // An empty page means the announcement was ahead of what is visible (a user row that
+    // no longer exists, say): stop rather than spin; the next announcement reads again.
+    if items.isEmpty { knownSeq = loaded }
+    let more = !items.isEmpty && (items.count == pageSize || knownSeq > loaded)
+    if !more { fetching = false }
+    return (waiters, more)
+  }
+}

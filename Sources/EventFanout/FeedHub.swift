@@ -1,0 +1,117 @@
+import Synchronization
+
+/// Fan-out for one kind of feed on this process: subscriptions by key, wake-ups from the bus,
+/// ephemeral events, heartbeats. The cost of an event is proportional to the subscribers of
+/// its feed; feeds live in independently locked shards.
+///
+/// The bus only says that a feed has grown (`announce`); the feed reads the new events from
+/// the source once and hands the same encoded bytes to every live subscriber. Whatever a
+/// subscriber misses (a listener reconnect, an overflowing queue) it reads from the source,
+/// so nothing persisted is ever lost.
+public final class FeedHub<Source: FeedSource>: Sendable {
+  public typealias Note = Source.Note
+
+  public let source: Source
+  public let configuration: FeedHubConfiguration
+  private let shards: [Shard]
+  private let subscriptions = Atomic<Int>(0)
+
+  public init(source: Source, configuration: FeedHubConfiguration = FeedHubConfiguration()) {
+    self.source = source
+    self.configuration = configuration
+    shards = (0..<max(1, configuration.shards)).map { _ in Shard() }
+  }
+
+  /// The subscriptions open right now.
+  public var subscriptionCount: Int { subscriptions.load(ordering: .relaxed) }
+
+  /// Subscribes to feed `key` after `seq`: the subscription replays from the source, then
+  /// follows the feed live.
+  public func subscribe(to key: String, after seq: UInt64, subscriber: String?)
+    -> FeedSubscription<Source>
+  {
+    shard(key).feeds.withLock { feeds in
+      let feed = feeds[key] ?? Feed(key: key, recentCapacity: configuration.recentCapacity)
+      feeds[key] = feed
+      let subscription = FeedSubscription(
+        key: key, after: seq, subscriber: subscriber, hub: self, feed: feed)
+      feed.state.withLock { $0.subscribers[ObjectIdentifier(subscription)] = subscription }
+      subscriptions.add(1, ordering: .relaxed)
+      return subscription
+    }
+  }
+
+  /// The bus says feed `key` has an event `seq`. Ignored when nobody here follows the feed.
+  public func announce(_ key: String, seq: UInt64) {
+    guard let feed = shard(key).feeds.withLock({ $0[key] }) else { return }
+    feed.announce(seq, source: source, pageSize: configuration.pageSize)
+  }
+
+  /// An ephemeral event (seq 0) for the live subscribers of `key`, except `excluded`.
+  public func publish(_ item: FeedItem<Note>, to key: String, except excluded: String? = nil) {
+    guard let feed = shard(key).feeds.withLock({ $0[key] }) else { return }
+    feed.publish(item, except: excluded)
+  }
+
+  /// Whether anyone here follows feed `key`.
+  public func isFollowed(_ key: String) -> Bool {
+    shard(key).feeds.withLock { $0[key] != nil }
+  }
+
+  /// After the bus lost messages (a listener reconnect): asks the source where every
+  /// followed feed is, so each reads what it missed.
+  public func resync() async throws {
+    let feeds = allFeeds().filter { $0.loadedSeq != nil }
+    guard !feeds.isEmpty else { return }
+    let last = try await source.lastSeqs(of: feeds.map(\.key))
+    for feed in feeds {
+      if let seq = last[feed.key] {
+        feed.announce(seq, source: source, pageSize: configuration.pageSize)
+      }
+    }
+  }
+
+  /// Ends every subscription (at shutdown): `next()` throws `error`, or returns [].
+  public func finishAll(_ error: (any Error)?) {
+    for feed in allFeeds() { feed.finishAll(error) }
+  }
+
+  /// Sends heartbeats to idle subscribers until the task is cancelled.
+  public func runHeartbeats() async {
+    let interval = configuration.heartbeatInterval
+    while true {
+      do { try await Task.sleep(for: interval / 4) } catch { return }
+      let idleSince = ContinuousClock.now - interval
+      for feed in allFeeds() { feed.heartbeat(idleSince: idleSince) }
+    }
+  }
+
+  func remove(_ subscription: FeedSubscription<Source>) {
+    let key = subscription.key
+    let removed = shard(key).feeds.withLock { feeds in
+      let feed = subscription.feed
+      return feed.state.withLock { state in
+        guard state.subscribers.removeValue(forKey: ObjectIdentifier(subscription)) != nil else {
+          return false
+        }
+        if state.subscribers.isEmpty, feeds[key] === feed { feeds[key] = nil }
+        return true
+      }
+    }
+    if removed { subscriptions.subtract(1, ordering: .relaxed) }
+    subscription.finish(nil)?.resume()
+  }
+
+  /// A lock over some of the feeds (a class: a `Mutex` cannot live in an array).
+  private final class Shard: Sendable {
+    let feeds = Mutex<[String: Feed<Source>]>([:])
+  }
+
+  private func shard(_ key: String) -> Shard {
+    shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
+  }
+
+  private func allFeeds() -> [Feed<Source>] {
+    shards.flatMap { shard in shard.feeds.withLock { Array($0.values) } }
+  }
+}

@@ -1,0 +1,244 @@
+import Synchronization
+
+/// One consumer of a feed: a stream handler that calls `next()` in a loop and writes what it
+/// gets. It replays from the source, joins the live feed without a gap or a duplicate, and
+/// falls back to the source whenever its bounded queue overflows.
+///
+/// - Important: call `close()` when the stream ends (a `defer` in the handler); it removes
+///   the subscription from its feed at once.
+public final class FeedSubscription<Source: FeedSource>: Sendable {
+  public typealias Note = Source.Note
+
+  /// The key of the feed.
+  public let key: String
+  /// Who subscribed (ephemeral events can exclude their author), nil for services.
+  public let subscriber: String?
+  let hub: FeedHub<Source>
+  let feed: Feed<Source>
+  let state: Mutex<State>
+
+  enum Phase {
+    /// Reading from the source, after `handedSeq`; the feed does not queue events for it.
+    case replaying
+    /// Joined: the feed queues events after `queuedSeq`.
+    case live
+    /// Ended by the hub: `next()` throws the error, or returns [] for a clean end.
+    case finished((any Error)?)
+  }
+
+  struct State {
+    var phase = Phase.replaying
+    var queue: [FeedItem<Note>] = []
+    var queuedBytes = 0
+    /// The last seq handed to the consumer.
+    var handedSeq: UInt64
+    /// Live: the last seq queued (or handed).
+    var queuedSeq: UInt64
+    var synced = false
+    var heartbeatDue = false
+    var lastOutput: ContinuousClock.Instant = .now
+    var cancelled = false
+    var waiter: CheckedContinuation<Void, any Error>?
+  }
+
+  init(
+    key: String, after seq: UInt64, subscriber: String?, hub: FeedHub<Source>, feed: Feed<Source>
+  ) {
+    self.key = key
+    self.subscriber = subscriber
+    self.hub = hub
+    self.feed = feed
+    state = Mutex(State(handedSeq: seq, queuedSeq: seq))
+  }
+
+  /// The next outputs, in order: replayed events, `synced` once, then live events and
+  /// heartbeats. Waits while there is nothing to send. Returns [] when the hub ended the
+  /// subscription cleanly; throws when it ended it with an error, when the task is cancelled
+  /// or when the source fails during a replay.
+  public func next() async throws -> [FeedOutput<Note>] {
+    while true {
+      switch state.withLock({ $0.nextStep() }) {
+      case .finish(let error?): throw error
+      case .finish(nil): return []
+      case .deliver(let outputs): return outputs
+      case .wait: try await waitForWork()
+      case .replay(let after): if let outputs = try await replay(after: after) { return outputs }
+      }
+    }
+  }
+
+  /// Removes the subscription from its feed. Idempotent.
+  public func close() {
+    hub.remove(self)
+  }
+
+  /// One page from the source; at its end, an attempt to join the live feed. Nil when there
+  /// is nothing to hand out yet (the feed is ahead of what the page showed: read again).
+  private func replay(after seq: UInt64) async throws -> [FeedOutput<Note>]? {
+    let page = try await hub.source.items(of: key, after: seq, limit: hub.configuration.pageSize)
+    let last = page.last?.seq ?? seq
+    var outputs = page.map(FeedOutput.item)
+    if page.count < hub.configuration.pageSize, let recent = feed.join(self, after: last) {
+      outputs += recent.map(FeedOutput.item)
+      let firstSync = state.withLock { state in
+        defer { state.synced = true }
+        return !state.synced
+      }
+      if firstSync { outputs.append(.synced(lastSeq: recent.last?.seq ?? last)) }
+    } else {
+      state.withLock { $0.handedSeq = max($0.handedSeq, last) }
+    }
+    if outputs.isEmpty { return nil }
+    state.withLock { $0.lastOutput = .now }
+    return outputs
+  }
+
+  private func waitForWork() async throws {
+    try await withTaskCancellationHandler {
+      try await withCheckedThrowingContinuation {
+        (continuation: CheckedContinuation<Void, any Error>) in
+        let ready = state.withLock { state in
+          if state.hasWork { return true }
+          state.waiter = continuation
+          return false
+        }
+        if ready { continuation.resume() }
+      }
+    } onCancel: {
+      state.withLock { state in
+        state.cancelled = true
+        return state.takeWaiter()
+      }?.resume()
+    }
+  }
+}
+
+// MARK: - Called by the feed and the hub, under the feed's lock
+
+extension FeedSubscription {
+  /// Queues sequenced events for a live subscriber. Returns the waiter to resume (after the
+  /// locks are released).
+  func offer(_ items: some Collection<FeedItem<Note>>) -> CheckedContinuation<Void, any Error>? {
+    let limits = hub.configuration
+    return state.withLock { state in
+      guard case .live = state.phase else { return nil }
+      for item in items where item.seq > state.queuedSeq {
+        guard item.seq == state.queuedSeq + 1 else {
+          state.fallBehind()
+          break
+        }
+        state.queue.append(item)
+        state.queuedBytes += item.message.bytes.count
+        state.queuedSeq = item.seq
+      }
+      if state.queuedBytes > limits.subscriberQueueBytes
+        || state.queue.count > limits.subscriberQueueItems
+      {
+        state.fallBehind()
+      }
+      return state.takeWaiter()
+    }
+  }
+
+  /// Queues an ephemeral event; dropped when the subscriber is not live or its queue is full
+  /// (ephemeral events are never replayed, so dropping one loses nothing persisted).
+  func offerEphemeral(_ item: FeedItem<Note>) -> CheckedContinuation<Void, any Error>? {
+    let limits = hub.configuration
+    return state.withLock { state in
+      guard case .live = state.phase, state.queue.count < limits.subscriberQueueItems,
+        state.queuedBytes + item.message.bytes.count <= limits.subscriberQueueBytes
+      else { return nil }
+      state.queue.append(item)
+      state.queuedBytes += item.message.bytes.count
+      return state.takeWaiter()
+    }
+  }
+
+  /// Joins the live feed after `seq` with the feed's newer events already queued for it.
+  func goLive(after seq: UInt64) -> Bool {
+    state.withLock { state in
+      guard case .replaying = state.phase else { return false }
+      state.phase = .live
+      state.handedSeq = seq
+      state.queuedSeq = seq
+      return true
+    }
+  }
+
+  /// Sets the heartbeat flag of a live subscriber idle since before `idleSince`.
+  func heartbeatIfIdle(since idleSince: ContinuousClock.Instant) -> CheckedContinuation<
+    Void, any Error
+  >? {
+    state.withLock { state in
+      guard case .live = state.phase, state.queue.isEmpty, state.lastOutput < idleSince else {
+        return nil
+      }
+      state.heartbeatDue = true
+      return state.takeWaiter()
+    }
+  }
+
+  /// Ends the subscription: `next()` throws `error`, or returns [] when it is nil.
+  func finish(_ error: (any Error)?) -> CheckedContinuation<Void, any Error>? {
+    state.withLock { state in
+      if case .finished = state.phase { return nil }
+      state.phase = .finished(error)
+      state.queue = []
+      state.queuedBytes = 0
+      return state.takeWaiter()
+    }
+  }
+}
+
+extension FeedSubscription.State {
+  enum Step {
+    case finish((any Error)?)
+    case deliver([FeedOutput<Source.Note>])
+    case replay(after: UInt64)
+    case wait
+  }
+
+  var hasWork: Bool {
+    switch phase {
+    case .finished, .replaying: true
+    case .live: cancelled || !queue.isEmpty || heartbeatDue
+    }
+  }
+
+  mutating func nextStep() -> Step {
+    if cancelled { return .finish(CancellationError()) }
+    switch phase {
+    case .finished(let error): return .finish(error)
+    case .replaying: return .replay(after: handedSeq)
+    case .live:
+      if !queue.isEmpty {
+        let items = queue
+        queue = []
+        queuedBytes = 0
+        if let last = items.last(where: { $0.seq != 0 }) { handedSeq = last.seq }
+        heartbeatDue = false
+        lastOutput = .now
+        return .deliver(items.map(FeedOutput.item))
+      }
+      if heartbeatDue {
+        heartbeatDue = false
+        lastOutput = .now
+        return .deliver([.heartbeat])
+      }
+      return .wait
+    }
+  }
+
+  /// Drops the queue: the consumer reads from the source after the last seq it was handed.
+  mutating func fallBehind() {
+    queue = []
+    queuedBytes = 0
+    queuedSeq = handedSeq
+    phase = .replaying
+  }
+
+  mutating func takeWaiter() -> CheckedContinuation<Void, any Error>? {
+    defer { waiter = nil }
+    return waiter
+  }
+}

@@ -1,0 +1,29 @@
+/// A feed's last events in a fixed-size ring; sequenced events only, without gaps.
+struct RecentItems<Note: Sendable> {
+  private var slots: [FeedItem<Note>?]
+  private var start = 0
+  private(set) var count = 0
+
+  init(capacity: Int) {
+    slots = Array(repeating: nil, count: max(1, capacity))
+  }
+
+  mutating func append(_ item: FeedItem<Note>) {
+    let capacity = slots.count
+    if count < capacity {
+      slots[(start + count) % capacity] = item
+      count += 1
+    } else {
+      slots[start] = item
+      start = (start + 1) % capacity
+    }
+  }
+
+  /// The events with seq > `seq`; nil when the ring no longer holds seq + 1.
+  func after(_ seq: UInt64) -> [FeedItem<Note>]? {
+    guard count > 0, let first = slots[start]?.seq else { return nil }
+    guard seq + 1 >= first else { return nil }
+    let skip = Int(min(UInt64(count), seq + 1 - first))
+    return (skip..<count).map { slots[(start + $0) % slots.count]! }
+  }
+}

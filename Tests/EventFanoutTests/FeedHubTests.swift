@@ -1,0 +1,158 @@
+import EventFanout
+import RPCCore
+import Synchronization
+import Testing
+
+@Suite struct FeedHubTests {
+  @Test func replaysThenSyncsThenFollowsLive() async throws {
+    let log = MemoryLog()
+    for _ in 1...5 { log.append("room") }
+    let hub = FeedHub(source: log)
+    let subscription = hub.subscribe(to: "room", after: 2, subscriber: "ana")
+    defer { subscription.close() }
+
+    let replay = try await subscription.collect { !$0.syncedAt().isEmpty }
+    #expect(replay.seqs() == [3, 4, 5])
+    #expect(replay.syncedAt() == [5])
+
+    for _ in 6...8 { hub.announce("room", seq: log.append("room")) }
+    let live = try await subscription.collect { $0.seqs().last == 8 }
+    #expect(live.seqs() == [6, 7, 8])
+  }
+
+  @Test func concurrentWritersAndLateJoinersSeeEveryEventOnceInOrder() async throws {
+    let log = MemoryLog()
+    let hub = FeedHub(source: log)
+    let total: UInt64 = 400
+    try await withThrowingTaskGroup(of: [UInt64].self) { group in
+      for index in 0..<12 {
+        group.addTask {
+          // Joiners start at different points, some after part of the log exists.
+          try await Task.sleep(for: .microseconds(200 * index))
+          let from = index % 3 == 0 ? 0 : log.count("room") / 2
+          let subscription = hub.subscribe(to: "room", after: from, subscriber: nil)
+          defer { subscription.close() }
+          let outputs = try await subscription.collect { $0.seqs().last == total }
+          let seqs = outputs.seqs()
+          #expect(seqs == Array(from + 1...total), "joiner \(index) from \(from)")
+          return seqs
+        }
+      }
+      for writer in 0..<4 {
+        group.addTask {
+          for _ in 0..<(total / 4) {
+            hub.announce("room", seq: log.append("room"))
+            if writer == 0 { await Task.yield() }
+          }
+          return []
+        }
+      }
+      for try await _ in group {}
+    }
+    #expect(hub.subscriptionCount == 0)
+  }
+
+  @Test func aSlowReaderFallsBackToTheSourceAndLosesNothing() async throws {
+    let log = MemoryLog()
+    var configuration = FeedHubConfiguration()
+    configuration.subscriberQueueItems = 8
+    configuration.recentCapacity = 4
+    let hub = FeedHub(source: log, configuration: configuration)
+    let slow = hub.subscribe(to: "room", after: 0, subscriber: "slow")
+    let fast = hub.subscribe(to: "room", after: 0, subscriber: "fast")
+    defer {
+      slow.close()
+      fast.close()
+    }
+    _ = try await slow.collect { !$0.syncedAt().isEmpty }
+    _ = try await fast.collect { !$0.syncedAt().isEmpty }
+
+    let readsBefore = log.reads.load(ordering: .relaxed)
+    for _ in 1...100 {
+      hub.announce("room", seq: log.append("room"))
+      // The fast one keeps up while the slow one does not read at all.
+      _ = try await fast.collect { $0.seqs().last == log.count("room") }
+    }
+    let late = try await slow.collect { $0.seqs().last == 100 }
+    #expect(late.seqs() == Array(1...100))
+    #expect(log.reads.load(ordering: .relaxed) > readsBefore + 1, "the slow one read the source")
+  }
+
+  @Test func missedAnnouncementsAreRecoveredByResync() async throws {
+    let log = MemoryLog()
+    let hub = FeedHub(source: log)
+    let subscription = hub.subscribe(to: "room", after: 0, subscriber: nil)
+    defer { subscription.close() }
+    _ = try await subscription.collect { !$0.syncedAt().isEmpty }
+
+    log.append("room")
+    log.append("room")  // never announced: the bus lost them
+    try await hub.resync()
+    let outputs = try await subscription.collect { $0.seqs().last == 2 }
+    #expect(outputs.seqs() == [1, 2])
+  }
+
+  @Test func ephemeralEventsSkipTheirAuthorAndCarryNoSeq() async throws {
+    let log = MemoryLog()
+    let hub = FeedHub(source: log)
+    let ana = hub.subscribe(to: "room", after: 0, subscriber: "ana")
+    let ben = hub.subscribe(to: "room", after: 0, subscriber: "ben")
+    defer {
+      ana.close()
+      ben.close()
+    }
+    _ = try await ana.collect { !$0.syncedAt().isEmpty }
+    _ = try await ben.collect { !$0.syncedAt().isEmpty }
+
+    let typing = FeedItem(seq: 0, message: EncodedMessage(bytes: [1]), note: "typing")
+    hub.publish(typing, to: "room", except: "ana")
+    hub.announce("room", seq: log.append("room"))
+
+    let benSees = try await ben.collect { $0.seqs() == [1] }
+    #expect(benSees.count == 2)
+    if case .item(let first) = benSees.first { #expect(first.note == "typing") }
+    let anaSees = try await ana.collect { $0.seqs() == [1] }
+    #expect(anaSees.count == 1, "the author does not get their own typing event")
+  }
+
+  @Test func idleSubscribersGetHeartbeats() async throws {
+    var configuration = FeedHubConfiguration()
+    configuration.heartbeatInterval = .milliseconds(100)
+    let hub = FeedHub(source: MemoryLog(), configuration: configuration)
+    let beats = Task { await hub.runHeartbeats() }
+    defer { beats.cancel() }
+    let subscription = hub.subscribe(to: "room", after: 0, subscriber: nil)
+    defer { subscription.close() }
+    _ = try await subscription.collect { !$0.syncedAt().isEmpty }
+    let outputs = try await subscription.next()
+    guard case .heartbeat = outputs.first else {
+      Issue.record("expected a heartbeat, got \(outputs)")
+      return
+    }
+  }
+
+  @Test func cancellingAWaitingConsumerEndsItAndFreesTheSubscription() async throws {
+    let hub = FeedHub(source: MemoryLog())
+    let reader = Task {
+      let subscription = hub.subscribe(to: "room", after: 0, subscriber: nil)
+      defer { subscription.close() }
+      while true { _ = try await subscription.next() }
+    }
+    while hub.subscriptionCount == 0 { await Task.yield() }
+    try await Task.sleep(for: .milliseconds(20))
+    reader.cancel()
+    await #expect(throws: CancellationError.self) { try await reader.value }
+    #expect(hub.subscriptionCount == 0)
+    #expect(!hub.isFollowed("room"))
+  }
+
+  @Test func finishAllEndsEverySubscription() async throws {
+    let hub = FeedHub(source: MemoryLog())
+    let subscription = hub.subscribe(to: "room", after: 0, subscriber: nil)
+    defer { subscription.close() }
+    _ = try await subscription.collect { !$0.syncedAt().isEmpty }
+    struct ShuttingDown: Error {}
+    hub.finishAll(ShuttingDown())
+    await #expect(throws: ShuttingDown.self) { try await subscription.next() }
+  }
+}

@@ -1,0 +1,72 @@
+import EventFanout
+import RPCCore
+import Synchronization
+
+/// An in-memory feed source for the hub's own tests: a log per key whose appends the test
+/// announces (or, to test recovery, does not). The real source is the database, tested in
+/// the interop suite.
+final class MemoryLog: FeedSource, Sendable {
+  typealias Note = String
+
+  private let logs = Mutex<[String: [UInt64]]>([:])
+  let reads = Atomic<Int>(0)
+
+  /// Appends the next event of `key` and returns its seq.
+  @discardableResult
+  func append(_ key: String) -> UInt64 {
+    logs.withLock { logs in
+      logs[key, default: []].append(UInt64(logs[key, default: []].count + 1))
+      return UInt64(logs[key]!.count)
+    }
+  }
+
+  func count(_ key: String) -> UInt64 {
+    logs.withLock { UInt64($0[key]?.count ?? 0) }
+  }
+
+  func items(of key: String, after seq: UInt64, limit: Int) async throws -> [FeedItem<String>] {
+    reads.add(1, ordering: .relaxed)
+    await Task.yield()
+    let log = logs.withLock { $0[key] ?? [] }
+    return log.drop { $0 <= seq }.prefix(limit).map(Self.item)
+  }
+
+  func lastSeqs(of keys: [String]) async throws -> [String: UInt64] {
+    logs.withLock { logs in
+      Dictionary(uniqueKeysWithValues: keys.map { ($0, UInt64(logs[$0]?.count ?? 0)) })
+    }
+  }
+
+  static func item(_ seq: UInt64) -> FeedItem<String> {
+    FeedItem(seq: seq, message: EncodedMessage(bytes: Array("event \(seq)".utf8)), note: "")
+  }
+}
+
+extension FeedSubscription {
+  /// Reads outputs until `done` says stop; returns the seqs of the events and the outputs.
+  func collect(until done: ([FeedOutput<Note>]) -> Bool) async throws -> [FeedOutput<Note>] {
+    var all: [FeedOutput<Note>] = []
+    while !done(all) {
+      let outputs = try await next()
+      if outputs.isEmpty { break }
+      all += outputs
+    }
+    return all
+  }
+}
+
+extension Array {
+  func seqs<Note>() -> [UInt64] where Element == FeedOutput<Note> {
+    compactMap {
+      if case .item(let item) = $0, item.seq != 0 { return item.seq }
+      return nil
+    }
+  }
+
+  func syncedAt<Note>() -> [UInt64] where Element == FeedOutput<Note> {
+    compactMap {
+      if case .synced(let seq) = $0 { return seq }
+      return nil
+    }
+  }
+}
