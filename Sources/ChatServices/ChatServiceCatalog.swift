@@ -6,13 +6,18 @@ public import RPCCore
 public struct ChatServiceCatalog: Sendable {
   let store: Store
   let knownUsers = KnownUsers()
+  /// The real-time layer the streams follow: run it in the ServiceGroup.
+  public let realtime: Realtime
 
-  public init(store: Store) { self.store = store }
+  public init(store: Store, realtime: RealtimeConfiguration = RealtimeConfiguration()) {
+    self.store = store
+    self.realtime = Realtime(store: store, configuration: realtime)
+  }
 
-  /// Every service of the chat API. Methods not implemented yet answer UNIMPLEMENTED.
+  /// Every service of the chat API.
   public func services() -> [any RegistrableRPCService] {
     [
-      ChatService(store: store),
+      ChatService(store: store, realtime: realtime),
       UserService(store: store, knownUsers: knownUsers),
       FollowService(store: store),
     ]

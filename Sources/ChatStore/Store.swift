@@ -39,6 +39,7 @@ public final class Store: Service, Sendable {
   public var events: RoomEventRepository { RoomEventRepository(pool: pool) }
   public var outbox: OutboxRepository { OutboxRepository(pool: pool) }
   public var presence: PresenceRepository { PresenceRepository(pool: pool) }
+  public var bus: BusRepository { BusRepository(pool: pool) }
 
   init(
     pool: PostgresPool, listener: NotificationListener, cluster: EmbeddedCluster?, logger: Logger

@@ -13,7 +13,7 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
   let logger = Logger(label: "chatd")
   let verifier = try await makeTokenVerifier(configuration, logger: logger)
   let store = try await Store.open(configuration.store, logger: Logger(label: "chatd.store"))
-  let catalog = ChatServiceCatalog(store: store)
+  let catalog = ChatServiceCatalog(store: store, realtime: configuration.realtime)
   var services = catalog.services()
   var serviceNames = ChatServiceCatalog.serviceNames
   if configuration.enableInteropTesting {
@@ -41,10 +41,12 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
   return ServiceGroup(
     configuration: .init(
       // Graceful shutdown runs from the last service to the first: health turns
-      // NOT_SERVING before the server starts draining.
+      // NOT_SERVING, the real-time layer ends every stream (clients resubscribe elsewhere)
+      // and retires its presence, the server drains the calls left, the store closes.
       services: [
         .init(service: store),
         .init(service: server),
+        .init(service: catalog.realtime),
         .init(service: HealthShutdown(health: health)),
       ],
       gracefulShutdownSignals: [.sigterm, .sigint],

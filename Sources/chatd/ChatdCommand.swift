@@ -52,6 +52,16 @@ struct ChatdCommand: AsyncParsableCommand {
   var rateLimit: [String] =
     env("RATE_LIMIT").map { $0.split(separator: ",").map(String.init) } ?? []
 
+  @Option(
+    help: "Seconds of silence before a stream gets a heartbeat. Env: CHATD_HEARTBEAT_INTERVAL.")
+  var heartbeatInterval: Double = env("HEARTBEAT_INTERVAL").flatMap(Double.init) ?? 15
+
+  @Option(
+    help:
+      "Seconds an instance's presence lease lasts; a killed instance's users turn offline within it. Env: CHATD_PRESENCE_LEASE."
+  )
+  var presenceLease: Double = env("PRESENCE_LEASE").flatMap(Double.init) ?? 15
+
   @Option(help: "trace, debug, info, notice, warning, error or critical. Env: CHATD_LOG_LEVEL.")
   var logLevel: String = env("LOG_LEVEL") ?? "info"
 

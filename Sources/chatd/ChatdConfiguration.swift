@@ -12,6 +12,7 @@ struct ChatdConfiguration {
   /// The configured keys; `hasKeys` false means the development secret of the data dir.
   var identity: IdentityConfiguration
   var rateLimits: RateLimitConfiguration
+  var realtime: RealtimeConfiguration
 
   init(command: ChatdCommand) throws {
     guard let colon = command.listen.lastIndex(of: ":"),
@@ -40,6 +41,12 @@ struct ChatdConfiguration {
     store = StoreConfiguration(
       databaseURL: command.databaseURL.flatMap { $0.isEmpty ? nil : $0 }, dataDir: command.dataDir)
     identity = try command.identity.configuration()
+    guard command.heartbeatInterval >= 0.05, command.presenceLease >= 0.3 else {
+      throw ValidationError("--heartbeat-interval and --presence-lease are too short")
+    }
+    realtime = RealtimeConfiguration()
+    realtime.heartbeatInterval = .milliseconds(Int(command.heartbeatInterval * 1000))
+    realtime.presenceLease = .milliseconds(Int(command.presenceLease * 1000))
     rateLimits = .defaults
     for spec in command.rateLimit {
       do {

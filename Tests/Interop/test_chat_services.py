@@ -34,9 +34,8 @@ def test_contract_has_every_rpc(service):
         assert methods[name].server_streaming == (name in SERVER_STREAMING)
 
 
-def test_streams_answer_unimplemented_for_now(channel):
-    """SubscribeRoom and the other streams land with the real-time layer; they sit behind the
-    identity interceptor like every chat RPC."""
+def test_streams_sit_behind_the_identity_interceptor(channel):
+    """SubscribeRoom needs a token like every chat RPC, then validates its request."""
     method = protos.service("chat.v1.ChatService").methods_by_name["SubscribeRoom"]
     request_class = protos.message(method.input_type.full_name)
     call = channel.unary_stream(
@@ -49,4 +48,5 @@ def test_streams_answer_unimplemented_for_now(channel):
     assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
     with pytest.raises(grpc.RpcError) as info:
         list(call(request_class(), metadata=bearer(mint(new_user_id())), timeout=10))
-    assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "room_id" in info.value.details()

@@ -5,10 +5,8 @@ public import RPCCore
 import StandardProtos
 
 extension ChatService {
-  /// How long a typing state lasts unless sent again.
-  static let typingLifetime: TimeInterval = 6
-
-  /// Accepted for members; delivering it to the room is the real-time layer's job.
+  /// Relayed to the room's other subscribers on every instance (never persisted); it expires
+  /// by itself unless sent again within the typing lifetime.
   public func sendTyping(request: Chat_V1_SendTypingRequest, context: ServerContext)
     async throws -> Chat_V1_SendTypingResponse
   {
@@ -19,10 +17,12 @@ extension ChatService {
     guard try await store.rooms.role(roomID: request.roomId, user: caller.id) != nil else {
       throw ServiceError.notFound("room")
     }
+    try await store.bus.announceTyping(
+      roomID: request.roomId, user: caller.id, typing: request.typing)
     var response = Chat_V1_SendTypingResponse()
     if request.typing {
       response.expiresAt = Google_Protobuf_Timestamp(
-        date: Date().addingTimeInterval(Self.typingLifetime))
+        date: Date().addingTimeInterval(realtime.configuration.typingLifetime.timeInterval))
     }
     return response
   }

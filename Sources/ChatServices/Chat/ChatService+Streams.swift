@@ -1,24 +1,128 @@
 public import ChatProtos
+import ChatStore
+import EventFanout
+import Foundation
 public import RPCCore
+import StandardProtos
 
-/// The streaming ChatService methods land with the real-time layer: UNIMPLEMENTED until then.
+/// The live streams of one room and of one user. Each replays what the client missed from
+/// the database, sends `synced`, then follows the process's fan-out hub; see EventFanout for
+/// how the join is gapless and how a slow reader catches up from the database.
 extension ChatService {
-  private func pending(_ method: MethodDescriptor) -> RPCError {
-    RPCError(code: .unimplemented, message: "\(method.path) is not implemented yet")
-  }
-
   public func subscribeRoom(
     request: Chat_V1_SubscribeRoomRequest, response: RPCWriter<Chat_V1_RoomEvent>,
     context: ServerContext
-  ) async throws { throw pending(Chat_V1_ChatService.Method.subscribeRoom) }
+  ) async throws {
+    let caller = try context.authenticatedCaller()
+    var validation = Validation()
+    validation.uuid(request.roomId, field: "room_id")
+    try validation.check()
+    let roomID = request.roomId.lowercased()
+    if caller.role != .service,
+      try await store.rooms.role(roomID: roomID, user: caller.id) == nil
+    {
+      throw ServiceError.notFound("room")
+    }
+    guard let last = try await store.events.lastSeq(roomID: roomID) else {
+      throw ServiceError.notFound("room")
+    }
+    try Self.checkResume(after: request.afterSeq, last: last, of: "the room's")
+
+    let member = caller.role == .service ? nil : caller.id
+    let subscription = realtime.rooms.subscribe(
+      to: roomID, after: request.afterSeq, subscriber: caller.id)
+    defer { subscription.close() }
+    while true {
+      let outputs = try await subscription.next()
+      if outputs.isEmpty { return }
+      for output in outputs {
+        switch output {
+        case .item(let item):
+          try await response.write(encoded: item.message)
+          switch item.note {
+          case .message(let room, let seq, let sender) where member != nil && sender != member:
+            realtime.deliveries.record(roomID: room, user: caller.id, seq: seq)
+          case .memberLeft(let user) where user == member:
+            throw ServiceError.notFound("room")
+          default: break
+          }
+        case .synced(let seq):
+          try await response.write(Chat_V1_RoomEvent(roomID: roomID, .synced(Chat_V1_Synced(seq))))
+        case .heartbeat:
+          try await response.write(
+            Chat_V1_RoomEvent(roomID: roomID, .heartbeat(Chat_V1_Heartbeat())))
+        }
+      }
+    }
+  }
 
   public func subscribeUser(
     request: Chat_V1_SubscribeUserRequest, response: RPCWriter<Chat_V1_UserEvent>,
     context: ServerContext
-  ) async throws { throw pending(Chat_V1_ChatService.Method.subscribeUser) }
+  ) async throws {
+    let caller = try context.authenticatedCaller()
+    let last = try await store.notifications.lastSeqs(users: [caller.id])[caller.id] ?? 0
+    try Self.checkResume(after: request.afterSeq, last: last, of: "the notification log's")
 
-  public func subscribeAllRooms(
-    request: Chat_V1_SubscribeAllRoomsRequest, response: RPCWriter<Chat_V1_RoomEvent>,
-    context: ServerContext
-  ) async throws { throw pending(Chat_V1_ChatService.Method.subscribeAllRooms) }
+    try await realtime.presence.streamOpened(user: caller.id)
+    defer { realtime.presence.streamClosed(user: caller.id) }
+    try await realtime.activity.streamOpened(user: caller.id)
+    defer { realtime.activity.streamClosed(user: caller.id) }
+    let subscription = realtime.users.subscribe(
+      to: caller.id, after: request.afterSeq, subscriber: caller.id)
+    defer { subscription.close() }
+    while true {
+      let outputs = try await subscription.next()
+      if outputs.isEmpty { return }
+      for output in outputs {
+        switch output {
+        case .item(let item):
+          try await response.write(encoded: item.message)
+          if case .message(let room, let seq, let sender) = item.note, sender != caller.id {
+            realtime.deliveries.record(roomID: room, user: caller.id, seq: seq)
+          }
+        case .synced(let seq):
+          try await response.write(Chat_V1_UserEvent(.synced(Chat_V1_Synced(seq))))
+        case .heartbeat:
+          try await response.write(Chat_V1_UserEvent(.heartbeat(Chat_V1_Heartbeat())))
+        }
+      }
+    }
+  }
+
+  /// A resume point past the end of the log comes from another database (or a bug): the
+  /// client's state cannot be trusted, and replaying nothing would hide that.
+  static func checkResume(after seq: UInt64, last: Int64, of log: String) throws {
+    guard seq > UInt64(max(0, last)) else { return }
+    throw RPCError.withDetails(
+      code: .outOfRange,
+      message: "after_seq \(seq) is beyond \(log) last seq \(last): reload and resubscribe",
+      detail: .errorInfo(reason: "AFTER_SEQ_OUT_OF_RANGE"))
+  }
+}
+
+extension Chat_V1_RoomEvent {
+  /// An ephemeral event (seq 0) of the room, at the server's time.
+  init(roomID: String, _ event: Event) {
+    self.init()
+    roomId = roomID
+    at = Google_Protobuf_Timestamp(date: Date())
+    self.event = event
+  }
+}
+
+extension Chat_V1_UserEvent {
+  /// A live-only event (seq 0), at the server's time.
+  init(_ event: Event) {
+    self.init()
+    at = Google_Protobuf_Timestamp(date: Date())
+    self.event = event
+  }
+}
+
+extension Chat_V1_Synced {
+  init(_ lastSeq: UInt64) {
+    self.init()
+    self.lastSeq = lastSeq
+  }
 }

@@ -4,15 +4,19 @@ public import RPCCore
 
 /// chat.v1.ChatService: rooms (this file), messages and read state (`+Messages`). Only
 /// members see a room: everyone else gets NOT_FOUND, as if it did not exist; the service
-/// role reads any room. Methods not implemented yet are in `+Pending`.
+/// role reads any room. The streams are in `+Streams` and `+Firehose`.
 public struct ChatService: Chat_V1_ChatService.ServiceProtocol {
   /// The most members a group may have, its owner included.
   static let maxMembers = 500
   static let maxTitleLength = 200
 
   let store: Store
+  let realtime: Realtime
 
-  init(store: Store) { self.store = store }
+  init(store: Store, realtime: Realtime) {
+    self.store = store
+    self.realtime = realtime
+  }
 
   public func startChat(request: Chat_V1_StartChatRequest, context: ServerContext) async throws
     -> Chat_V1_Room

@@ -32,7 +32,10 @@ public final class NotificationListener: Service, Sendable {
 
   public init(
     configuration: PostgresPool.Configuration,
-    channels: [String] = [roomEventsChannel, userEventsChannel],
+    channels: [String] = [
+      roomEventsChannel, userEventsChannel, BusRepository.membershipsChannel,
+      BusRepository.typingChannel,
+    ],
     pingInterval: Duration = .seconds(10),
     logger: Logger = Logger(label: "chatd.store.listener")
   ) {

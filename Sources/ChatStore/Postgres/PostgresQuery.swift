@@ -49,9 +49,32 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation {
       sql += "$\(binds.count)"
     }
 
+    /// Another query spliced in as a subquery: its placeholders are renumbered after this
+    /// query's binds, so its values stay bind parameters.
+    public mutating func appendInterpolation(subquery: PostgresQuery) {
+      let offset = binds.count
+      binds.append(contentsOf: subquery.binds)
+      var text = subquery.sql[...]
+      while let dollar = text.firstIndex(of: "$") {
+        sql += text[..<dollar]
+        let digits = text[text.index(after: dollar)...].prefix(while: \.isASCIIDigitCharacter)
+        if let number = Int(digits) {
+          sql += "$\(number + offset)"
+        } else {
+          sql += "$"
+        }
+        text = text[text.index(after: dollar)...].dropFirst(digits.count)
+      }
+      sql += text
+    }
+
     /// Raw SQL text, spliced as is. Never pass user input here.
     public mutating func appendInterpolation(unsafeSQL text: String) {
       sql += text
     }
   }
+}
+
+extension Character {
+  fileprivate var isASCIIDigitCharacter: Bool { isASCII && isNumber }
 }

@@ -48,3 +48,17 @@ public struct NotificationRepository: Sendable {
     ).rows.map(Notification.init(row:))
   }
 }
+
+extension NotificationRepository {
+  /// The last notification seq of each existing user among `users`.
+  public func lastSeqs(users: [String]) async throws -> [String: Int64] {
+    let rows = try await pool.query(
+      "SELECT id, notification_seq FROM users WHERE id = ANY (\(users)::text[])"
+    ).rows
+    return Dictionary(
+      try rows.map {
+        (try $0.decode("id", as: String.self), try $0.decode("notification_seq", as: Int64.self))
+      },
+      uniquingKeysWith: { first, _ in first })
+  }
+}

@@ -60,3 +60,16 @@ public struct PresenceRepository: Sendable {
     return results[1].affectedRows
   }
 }
+
+extension PresenceRepository {
+  /// Ends this instance's lease at shutdown: its users' presence goes at once (last seen now).
+  public func retire(instance: String) async throws {
+    _ = try await pool.execute([
+      """
+      UPDATE users u SET last_seen_at = now() FROM presence p
+      WHERE p.user_id = u.id AND p.instance_id = \(instance)
+      """,
+      "DELETE FROM instances WHERE id = \(instance)",
+    ])
+  }
+}

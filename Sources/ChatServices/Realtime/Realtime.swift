@@ -1,0 +1,119 @@
+public import ChatStore
+import EventFanout
+public import Logging
+import RPCCore
+public import ServiceLifecycle
+
+/// The real-time layer of one process: the room and user fan-out hubs fed by the bus (the
+/// store's LISTEN connection), live room activity, typing, delivered pointers and presence.
+/// A `Service`: run it in chatd's ServiceGroup. On graceful shutdown it ends every stream
+/// with UNAVAILABLE (clients resubscribe elsewhere and resume) and retires its presence.
+public final class Realtime: Service, Sendable {
+  let store: Store
+  let configuration: RealtimeConfiguration
+  let rooms: FeedHub<RoomFeedSource>
+  let users: FeedHub<NotificationFeedSource>
+  let activity: ActivityRouter
+  let typing: TypingTracker
+  let deliveries: DeliveryRecorder
+  let presence: PresenceKeeper
+  /// Rung on every room event: the firehose streams poll the store when it rings.
+  let roomEvents = Doorbell()
+  let logger: Logger
+
+  public init(
+    store: Store, configuration: RealtimeConfiguration = RealtimeConfiguration(),
+    logger: Logger = Logger(label: "chatd.realtime")
+  ) {
+    self.store = store
+    self.configuration = configuration
+    var fanout = configuration.fanout
+    fanout.heartbeatInterval = configuration.heartbeatInterval
+    rooms = FeedHub(source: RoomFeedSource(store: store), configuration: fanout)
+    users = FeedHub(source: NotificationFeedSource(store: store), configuration: fanout)
+    activity = ActivityRouter(store: store, users: users, logger: logger)
+    typing = TypingTracker(rooms: rooms, lifetime: configuration.typingLifetime)
+    deliveries = DeliveryRecorder(
+      store: store, interval: configuration.deliveryFlushInterval,
+      eventMaxMembers: configuration.deliveredEventMaxMembers, logger: logger)
+    presence = PresenceKeeper(store: store, lease: configuration.presenceLease, logger: logger)
+    self.logger = logger
+  }
+
+  /// Open subscriptions on this process (room and user streams).
+  public var subscriptionCount: Int { rooms.subscriptionCount + users.subscriptionCount }
+
+  public func run() async throws {
+    let bus = store.listener.events()
+    await withDiscardingTaskGroup { group in
+      group.addTask { await self.dispatch(bus) }
+      group.addTask { await self.rooms.runHeartbeats() }
+      group.addTask { await self.users.runHeartbeats() }
+      group.addTask { await self.typing.run() }
+      group.addTask { await self.deliveries.run() }
+      group.addTask { await self.presence.run() }
+      try? await gracefulShutdown()
+      let ending = RPCError(
+        code: .unavailable, message: "chatd is shutting down: resubscribe to resume")
+      rooms.finishAll(ending)
+      users.finishAll(ending)
+      group.cancelAll()
+    }
+  }
+
+  /// Routes the bus's messages to the hubs until the listener stops.
+  private func dispatch(_ bus: AsyncStream<NotificationListener.Event>) async {
+    for await event in bus {
+      switch event {
+      case .notification(let channel, let payload):
+        route(channel: channel, payload: payload)
+      case .resync:
+        roomEvents.ring()
+        Task {
+          do {
+            try await rooms.resync()
+            try await users.resync()
+          } catch {
+            logger.warning("resync after reconnect failed", metadata: ["error": "\(error)"])
+          }
+        }
+      }
+    }
+  }
+
+  private func route(channel: String, payload: String) {
+    switch channel {
+    case NotificationListener.roomEventsChannel:
+      guard let (roomID, seq) = Self.split(payload) else { return }
+      rooms.announce(roomID, seq: seq)
+      activity.roomAnnounced(roomID, seq: Int64(clamping: seq))
+      roomEvents.ring()
+    case NotificationListener.userEventsChannel:
+      guard let (user, seq) = Self.split(payload) else { return }
+      users.announce(user, seq: seq)
+    case BusRepository.membershipsChannel:
+      // "kind:room:user": user ids are opaque and may contain ':', so they come last.
+      let parts = payload.split(separator: ":", maxSplits: 2)
+      guard parts.count == 3, let kind = Int(parts[0]) else { return }
+      activity.membershipChanged(kind: kind, roomID: String(parts[1]), user: String(parts[2]))
+    case BusRepository.typingChannel:
+      // "room:user:0|1"
+      guard let last = payload.lastIndex(of: ":"), let first = payload.firstIndex(of: ":"),
+        first < last
+      else { return }
+      let user = String(payload[payload.index(after: first)..<last])
+      typing.received(
+        roomID: String(payload[..<first]), user: user, typing: payload.hasSuffix(":1"))
+    default:
+      break
+    }
+  }
+
+  /// "key:seq", split at the last colon.
+  private static func split(_ payload: String) -> (String, UInt64)? {
+    guard let colon = payload.lastIndex(of: ":"),
+      let seq = UInt64(payload[payload.index(after: colon)...])
+    else { return nil }
+    return (String(payload[..<colon]), seq)
+  }
+}
