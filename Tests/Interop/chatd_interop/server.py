@@ -57,6 +57,7 @@ class ChatdProcess:
         self.address = ""
         self.log_path = workdir / "chatd.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.database_url: str | None = None
 
     def start(self, ready_timeout: float = 20.0) -> None:
         if not self.binary.is_file():
@@ -70,6 +71,7 @@ class ChatdProcess:
         env.setdefault("CHATD_JWT_SECRET", TEST_JWT_SECRET)
         if "CHATD_DATABASE_URL" not in env and env.get("CHATD_TEST_DATABASE_URL"):
             env["CHATD_DATABASE_URL"] = fresh_database(env["CHATD_TEST_DATABASE_URL"])
+        self.database_url = env.get("CHATD_DATABASE_URL")
         args = [str(self.binary), "--listen", self.address, "--enable-interop-testing"]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
@@ -132,6 +134,19 @@ class ChatdProcess:
                 self.process.wait()
                 return None
         return self.process.returncode
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, no lease retired (a crashed instance)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def rss_kib(self) -> int:
+        """The process's resident memory (VmRSS) in KiB."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise AssertionError("no VmRSS")
 
     def log_tail(self, lines: int = 60) -> str:
         try:
