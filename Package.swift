@@ -18,6 +18,8 @@ let package = Package(
   products: [
     .executable(name: "chatd", targets: ["chatd"]),
     .executable(name: "protoc-gen-chatd", targets: ["protoc-gen-chatd"]),
+    .library(name: "ChatClient", targets: ["ChatClient"]),
+    .executable(name: "chatctl", targets: ["chatctl"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
@@ -83,13 +85,17 @@ let package = Package(
       ],
       exclude: ["Migrations/sql"],
       swiftSettings: strictness),
+    // Access tokens both sides mint and read: claims, the HS256 minter, the development secret.
+    .target(
+      name: "AccessTokens", dependencies: [.product(name: "JWTKit", package: "jwt-kit")],
+      swiftSettings: strictness),
     // Fan-out of sequenced feeds to live subscribers: gapless joins, bounded queues, heartbeats.
     .target(name: "EventFanout", dependencies: ["RPCCore"], swiftSettings: hotPath),
     // The chat and follow domain: handlers, auth, validation, real-time streams.
     .target(
       name: "ChatServices",
       dependencies: [
-        "RPCCore", "ChatProtos", "StandardProtos", "ChatStore", "EventFanout",
+        "RPCCore", "ChatProtos", "StandardProtos", "ChatStore", "EventFanout", "AccessTokens",
         .product(name: "JWTKit", package: "jwt-kit"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,12 +105,25 @@ let package = Package(
     .executableTarget(
       name: "chatd",
       dependencies: [
-        "RPCCore", "HTTP2Transport", "StandardServices", "ChatServices", "ChatStore",
+        "RPCCore", "HTTP2Transport", "StandardServices", "ChatServices", "ChatStore", "AccessTokens",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictness),
+
+    // The Swift client library: typed stubs with tokens and deadlines, resuming subscriptions.
+    .target(
+      name: "ChatClient", dependencies: ["ChatProtos", "HTTP2Transport", "RPCCore"],
+      path: "Clients/ChatClient", swiftSettings: strictness),
+    // The command-line client.
+    .executableTarget(
+      name: "chatctl",
+      dependencies: [
+        "ChatClient", "ChatProtos", "StandardProtos", "RPCCore", "AccessTokens",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Clients/chatctl", swiftSettings: strictness),
 
     // The code generator: a protoc plugin reading descriptors through protobuf-c.
     .target(name: "CProtocPlugin", dependencies: ["CProtobufC"]),
@@ -137,7 +156,7 @@ let package = Package(
     .testTarget(
       name: "ChatServicesTests",
       dependencies: [
-        "ChatServices", "ChatStore", "RPCCore", "StandardProtos",
+        "ChatServices", "AccessTokens", "ChatStore", "RPCCore", "StandardProtos",
         .product(name: "JWTKit", package: "jwt-kit"),
         .product(name: "CryptoExtras", package: "swift-crypto"),
       ],

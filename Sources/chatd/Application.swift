@@ -1,3 +1,4 @@
+import AccessTokens
 import ChatProtos
 import ChatServices
 import ChatStore

@@ -1,3 +1,4 @@
+import AccessTokens
 import ArgumentParser
 import ChatServices
 import Foundation
@@ -43,7 +44,7 @@ struct TokenCommand: AsyncParsableCommand {
     let minter = TokenMinter(
       secret: secret, issuer: identity.jwtIssuer, audience: identity.jwtAudience)
     let token = try await minter.mint(
-      user: user, name: name ?? user, picture: picture, role: role, lifetime: .seconds(ttl))
+      user: user, name: name ?? user, picture: picture, role: role.rawValue, lifetime: .seconds(ttl))
     print(token)
   }
 }

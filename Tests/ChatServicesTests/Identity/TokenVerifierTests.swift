@@ -1,3 +1,4 @@
+import AccessTokens
 import CryptoExtras
 import Foundation
 import JWTKit
@@ -154,7 +155,7 @@ func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
   @Test func mintedTokensVerify() async throws {
     let verifier = try await verifier { $0.hmacSecrets = [secret] }
     let token = try await TokenMinter(secret: secret).mint(
-      user: "bob", name: "Bob", role: .service)
+      user: "bob", name: "Bob", role: "service")
     #expect(try await verifier.verify(token) == Caller(id: "bob", name: "Bob", role: .service))
   }
 }

@@ -22,6 +22,11 @@ def chatd_binary() -> Path:
     return Path(os.environ.get("CHATD_BINARY", REPO_ROOT / ".build" / "debug" / "chatd"))
 
 
+def chatctl_binary() -> Path:
+    """CHATCTL_BINARY, or the debug build that scripts/test makes."""
+    return Path(os.environ.get("CHATCTL_BINARY", REPO_ROOT / ".build" / "debug" / "chatctl"))
+
+
 # The HS256 secret the suite's chatd verifies tokens with (tokens.py mints with it).
 TEST_JWT_SECRET = "interop-test-secret-0123456789abcdef-0123456789abcdef"
 
@@ -59,21 +64,24 @@ class ChatdProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.database_url: str | None = None
 
-    def start(self, ready_timeout: float = 20.0) -> None:
+    def start(self, ready_timeout: float = 20.0, same_port: bool = False) -> None:
         if not self.binary.is_file():
             raise RuntimeError(f"chatd binary not found at {self.binary} (set CHATD_BINARY)")
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        if not (same_port and self.port):
+            self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         env = dict(os.environ) | self.extra_env
         # A private data dir, a fresh database and the suite's token secret.
         env.setdefault("CHATD_DATA_DIR", str(self.workdir / "data"))
         env.setdefault("CHATD_JWT_SECRET", TEST_JWT_SECRET)
+        if self.database_url:
+            env["CHATD_DATABASE_URL"] = self.database_url
         if "CHATD_DATABASE_URL" not in env and env.get("CHATD_TEST_DATABASE_URL"):
             env["CHATD_DATABASE_URL"] = fresh_database(env["CHATD_TEST_DATABASE_URL"])
         self.database_url = env.get("CHATD_DATABASE_URL")
         args = [str(self.binary), "--listen", self.address, "--enable-interop-testing"]
-        with open(self.log_path, "wb") as log:
+        with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [*args, *self.extra_args],
                 stdin=subprocess.DEVNULL,
@@ -134,6 +142,11 @@ class ChatdProcess:
                 self.process.wait()
                 return None
         return self.process.returncode
+
+    def restart(self) -> None:
+        """Stops gracefully and starts again on the same port and database."""
+        self.stop()
+        self.start(same_port=True)
 
     def kill(self) -> None:
         """SIGKILL: no graceful shutdown, no lease retired (a crashed instance)."""

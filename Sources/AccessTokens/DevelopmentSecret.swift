@@ -1,6 +1,6 @@
 import Foundation
 
-/// The HS256 secret chatd uses when no key is configured: random, created once in the data
+/// The HS256 secret chatd (and chatctl, to mint tokens) uses when no key is configured: random, created once in the data
 /// directory (`jwt-secret`, readable by its owner only), so tokens survive restarts.
 public enum DevelopmentSecret {
   public static func path(dataDir: String) -> String {
@@ -23,7 +23,7 @@ public enum DevelopmentSecret {
     guard
       FileManager.default.createFile(
         atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
-    else { throw IdentitySetupError("cannot write the development secret to \(path)") }
+    else { throw TokenMintingError("cannot write the development secret to \(path)") }
     return secret
   }
 }
