@@ -1,3 +1,4 @@
+import ArgumentParser
 import ChatProtos
 import ChatServices
 import ChatStore
@@ -7,6 +8,7 @@ import RPCCore
 import ServiceLifecycle
 import StandardProtos
 import StandardServices
+import TLS
 
 /// The composition root: every service chatd serves, and the lifecycle that runs them.
 func buildApplication(_ configuration: ChatdConfiguration) async throws -> ServiceGroup {
@@ -37,16 +39,26 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
     catalog.identityInterceptor(verifier: verifier),
     RateLimitInterceptor(configuration: configuration.rateLimits),
   ])
-  let server = GRPCServer(configuration: configuration.server, router: router, logger: logger)
+  let tls = try configuration.tls.map { configuration in
+    do {
+      return try ReloadableTLSContext(configuration)
+    } catch {
+      throw ValidationError("TLS: \(error)")
+    }
+  }
+  let server = GRPCServer(
+    configuration: configuration.server, router: router, tls: tls, logger: logger)
+  var lifecycle: [ServiceGroupConfiguration.ServiceConfiguration] = [
+    .init(service: store),
+    .init(service: server),
+    .init(service: HealthShutdown(health: health)),
+  ]
+  if let tls { lifecycle.append(.init(service: TLSReloader(tls: tls, logger: logger))) }
   return ServiceGroup(
     configuration: .init(
       // Graceful shutdown runs from the last service to the first: health turns
       // NOT_SERVING before the server starts draining.
-      services: [
-        .init(service: store),
-        .init(service: server),
-        .init(service: HealthShutdown(health: health)),
-      ],
+      services: lifecycle,
       gracefulShutdownSignals: [.sigterm, .sigint],
       logger: logger))
 }

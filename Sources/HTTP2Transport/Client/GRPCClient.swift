@@ -2,8 +2,10 @@ import NIOCore
 import NIOPosix
 public import RPCCore
 import Synchronization
+public import TLS
 
-/// A gRPC client over one HTTP/2 connection (h2c), reconnecting when the connection is gone.
+/// A gRPC client over one HTTP/2 connection (TLS with ALPN h2, or h2c), reconnecting when the
+/// connection is gone.
 ///
 /// Calls share the connection as streams. Cancelling the calling task resets its stream.
 public final class GRPCClient: RPCClientTransport, Sendable {
@@ -11,13 +13,24 @@ public final class GRPCClient: RPCClientTransport, Sendable {
   public let port: Int
   private let maxMessageSize: Int
   private let group: any EventLoopGroup
+  private let tls: TLSContext?
+  private let serverName: String
   private let current = Mutex<EventLoopFuture<(any Channel, ClientConnection)>?>(nil)
 
-  public init(host: String, port: Int, maxReceiveMessageSize: Int = 4 << 20) {
+  /// - Parameters:
+  ///   - tls: a client context (`TLSContext(client:)`); nil speaks plaintext h2c.
+  ///   - serverName: the name the server certificate must carry and the SNI; default `host`.
+  public init(
+    host: String, port: Int, maxReceiveMessageSize: Int = 4 << 20, tls: TLSContext? = nil,
+    serverName: String? = nil
+  ) {
+    precondition(tls?.role != .server, "GRPCClient needs a client TLS context")
     self.host = host
     self.port = port
     self.maxMessageSize = maxReceiveMessageSize
     self.group = MultiThreadedEventLoopGroup.singleton
+    self.tls = tls
+    self.serverName = serverName ?? host
   }
 
   /// Closes the connection; calls in flight fail with UNAVAILABLE.
@@ -86,14 +99,21 @@ public final class GRPCClient: RPCClientTransport, Sendable {
   }
 
   private func connect() -> EventLoopFuture<(any Channel, ClientConnection)> {
-    let authority = "\(host):\(port)"
+    let authority = "\(serverName):\(port)"
     let maxMessageSize = maxMessageSize
+    let tls = tls
+    let serverName = serverName
     return ClientBootstrap(group: group)
       .channelOption(.socketOption(.tcp_nodelay), value: 1)
       .connect(host: host, port: port)
       .flatMapThrowing { channel in
         let connection = ClientConnection(
-          eventLoop: channel.eventLoop, authority: authority, maxMessageSize: maxMessageSize)
+          eventLoop: channel.eventLoop, authority: authority, scheme: tls == nil ? "http" : "https",
+          maxMessageSize: maxMessageSize)
+        if let tls {
+          try channel.pipeline.syncOperations.addHandler(
+            TLSHandler(context: tls, serverName: serverName))
+        }
         try channel.pipeline.syncOperations.addHandler(connection)
         return (channel, connection)
       }
