@@ -73,7 +73,8 @@ final class TLSConnection {
   }
 
   private static func isIPAddress(_ name: String) -> Bool {
-    name.contains(":") || name.split(separator: ".").count == 4 && name.allSatisfy { $0.isNumber || $0 == "." }
+    name.contains(":")
+      || name.split(separator: ".").count == 4 && name.allSatisfy { $0.isNumber || $0 == "." }
   }
 
   // MARK: Bytes in and out

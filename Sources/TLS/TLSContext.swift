@@ -37,8 +37,9 @@ public final class TLSContext: @unchecked Sendable {
       SSL_CTX_set_num_tickets(context, 1)
       // Resumption with client certificates needs a session id context.
       let sessionContext = Array("chatd".utf8)
-      guard SSL_CTX_set_session_id_context(context, sessionContext, UInt32(sessionContext.count))
-        == 1
+      guard
+        SSL_CTX_set_session_id_context(context, sessionContext, UInt32(sessionContext.count))
+          == 1
       else { throw TLSError.openSSL("cannot set the session id context") }
       if configuration.clientAuthentication != .none {
         guard let caFile = configuration.clientCAFile else {

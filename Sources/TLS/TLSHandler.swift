@@ -212,8 +212,9 @@ public final class TLSHandler: ChannelDuplexHandler, @unchecked Sendable {
 
   // MARK: Closing
 
-  public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?)
-  {
+  public func close(
+    context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?
+  ) {
     guard mode == .all, state == .open, let connection else {
       if mode == .all { state = .closed }
       context.close(mode: mode, promise: promise)

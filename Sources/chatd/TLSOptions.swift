@@ -50,7 +50,9 @@ struct TLSOptions: ParsableArguments {
       else {
         throw ValidationError("--tls-client-auth takes optional or require, not \"\(clientAuth)\"")
       }
-      guard clientCA != nil else { throw ValidationError("--tls-client-auth needs --tls-client-ca") }
+      guard clientCA != nil else {
+        throw ValidationError("--tls-client-auth needs --tls-client-ca")
+      }
       authentication = mode
     }
     guard tlsHandshakeTimeout > 0 else {

@@ -208,6 +208,34 @@ def test_openssl_s_client_alpn_h2_calls_health(tls_chatd, certs):
     assert status == "0", errors.decode(errors="replace")
 
 
+def h2_context(certs) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(certs.root.cert))
+    context.set_alpn_protocols(["h2"])
+    return context
+
+
+def h2_tls_socket(server, certs, session=None, context=None) -> ssl.SSLSocket:
+    """A TLS connection with ALPN h2 that has sent the HTTP/2 preface and read the server's
+    first bytes (so TLS 1.3 session tickets have arrived)."""
+    context = context or h2_context(certs)
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    tls = context.wrap_socket(raw, server_hostname="localhost", session=session)
+    assert tls.selected_alpn_protocol() == "h2"
+    assert tls.version() == "TLSv1.3"
+    tls.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+    assert tls.recv(9)  # the server's SETTINGS frame header
+    return tls
+
+
+def test_sessions_resume_from_tickets(tls_chatd, certs):
+    context = h2_context(certs)
+    with h2_tls_socket(tls_chatd, certs, context=context) as first:
+        assert not first.session_reused
+        session = first.session
+    with h2_tls_socket(tls_chatd, certs, session=session, context=context) as second:
+        assert second.session_reused
+
+
 # --- refusals ---------------------------------------------------------------------------------
 
 def s_client(server, *args: str) -> str:
@@ -231,7 +259,7 @@ def python_tls(server, certs, alpn: list[str] | None) -> ssl.SSLError:
 
 @pytest.mark.parametrize("alpn", [None, ["http/1.1"]], ids=["no-alpn", "http1.1-only"])
 def test_clients_without_h2_get_no_application_protocol(tls_chatd, certs, alpn):
-    assert "NO_APPLICATION_PROTOCOL" in str(python_tls(tls_chatd, certs, alpn))
+    assert "no application protocol" in str(python_tls(tls_chatd, certs, alpn)).lower()
     flags = ["-alpn", ",".join(alpn)] if alpn else []
     assert "no application protocol" in s_client(tls_chatd, "-CAfile", str(certs.root.cert), *flags)
     tls_chatd.assert_serving()
@@ -336,7 +364,10 @@ def served_certificate(server: ChatdProcess, certs: Certificates) -> bytes:
 
 
 def der(credential: Credential) -> bytes:
-    return ssl.PEM_cert_to_DER_cert(credential.cert.read_text())
+    """The leaf: the first certificate of the chain file."""
+    end = "-----END CERTIFICATE-----"
+    leaf = credential.cert.read_text().split(end)[0] + end + "\n"
+    return ssl.PEM_cert_to_DER_cert(leaf)
 
 
 def test_sighup_reloads_the_certificate_while_streams_keep_flowing(tmp_path, certs):
@@ -388,6 +419,14 @@ def test_sighup_reloads_the_certificate_while_streams_keep_flowing(tmp_path, cer
             assert len(next(duplex).payload.body) == 3
             requests.put(None)
         server.assert_serving()
+
+        # Shutdown ends TLS with close_notify: a clean end of stream, not a truncation
+        # (which Python reports as SSLEOFError).
+        with h2_tls_socket(server, certs) as idle:
+            assert server.stop() == 0, server.log_tail()
+            idle.settimeout(5)
+            while idle.recv(65536):
+                pass
     finally:
         assert server.stop() == 0, server.log_tail()
 

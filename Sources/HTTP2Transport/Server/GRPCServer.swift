@@ -82,7 +82,8 @@ public final class GRPCServer: Service, Sendable {
     for waiter in waiters { waiter.resume(returning: address) }
     let listening = "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
     logger.info(
-      "chatd listening", metadata: ["address": "\(listening)", "protocol": "\(tls == nil ? "h2c" : "h2")"])
+      "chatd listening",
+      metadata: ["address": "\(listening)", "protocol": "\(tls == nil ? "h2c" : "h2")"])
     if tls == nil, !address.isLoopback {
       logger.warning(
         "SERVING PLAINTEXT h2c ON A NON-LOOPBACK ADDRESS: anyone on the network can read and alter calls and tokens; use --tls-cert and --tls-key, or a TLS proxy in front",
