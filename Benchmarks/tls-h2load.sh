@@ -62,7 +62,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >/dev/null 2>&1
 BASE_URL="$(PG_FSYNC=off scripts/pg start "$WORK/pg")"
 
-# start NAME [chatd flags...]: a chatd on a free port with its own database; sets PORT.
+# start NAME [chatd flags...]: a chatd on a free port with its own database; sets PORT and
+# PID.
 start() {
   local name="$1" db="bench_$1" pid
   shift
@@ -71,6 +72,7 @@ start() {
   CHATD_DATA_DIR="$WORK/data-$name" CHATD_DATABASE_URL="${BASE_URL/\/postgres\?//$db?}" \
     "$CHATD_BINARY" --listen "127.0.0.1:$PORT" --rate-limit off "$@" >"$WORK/$name.log" 2>&1 &
   pid=$!
+  PID=$pid
   PIDS+=("$pid")
   for _ in $(seq 200); do
     (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
@@ -81,8 +83,10 @@ start() {
 }
 start h2c
 H2C_URL="http://127.0.0.1:$PORT/grpc.health.v1.Health/Check"
+H2C_PID=$PID
 start tls --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem"
 TLS_URL="https://127.0.0.1:$PORT/grpc.health.v1.Health/Check"
+TLS_PID=$PID
 
 printf '\x00\x00\x00\x00\x00' >"$WORK/check.bin"
 H2LOAD=(h2load -d "$WORK/check.bin" -H 'content-type: application/grpc' -H 'te: trailers')
@@ -95,53 +99,67 @@ for url in "$H2C_URL" "$TLS_URL"; do
     { cat "$WORK/probe.txt" >&2; die "Health/Check at $url did not answer grpc-status 0"; }
 done
 
-# rate OUT ARGS...: runs h2load, prints its req/s (succeeded requests only count).
-rate() {
-  local out="$1"
+# Server CPU time (user + system) from /proc, in microseconds.
+cpu_us() { awk -v t="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000000 / t }' "/proc/$1/stat"; }
+
+# measure PID ARGS...: runs h2load against the chatd PID, prints "req/s cpu-us-per-request"
+# (a warm-up second is served but not counted, so the CPU figure is an upper bound).
+measure() {
+  local pid="$1" out="$WORK/out.txt" before after succeeded
   shift
+  before="$(cpu_us "$pid")"
   "${H2LOAD[@]}" "$@" >"$out" 2>&1 || { cat "$out" >&2; die "h2load $* failed"; }
+  after="$(cpu_us "$pid")"
   grep -q ' 0 failed, 0 errored' "$out" || { cat "$out" >&2; die "h2load saw failures: $*"; }
-  sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' "$out"
+  succeeded="$(sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p' "$out")"
+  printf '%s %s\n' "$(sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p' "$out")" \
+    "$(awk -v a="$after" -v b="$before" -v n="$succeeded" 'BEGIN { printf "%.1f", (a - b) / n }')"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-declare -A RESULTS
+# RATES[mode key] and CPU[mode key]: one value per round, space-separated.
+declare -A RATES CPU
+record() {
+  local mode="$1" key="$2" rate cpu
+  shift 2
+  read -r rate cpu < <(measure "$@")
+  RATES["$mode $key"]+="$rate "
+  CPU["$mode $key"]+="$cpu "
+}
+KEYS=()
+for config in "${CONFIGS[@]}"; do
+  read -r clients streams <<<"$config"
+  KEYS+=("c$clients m$streams")
+done
+KEYS+=("new connections")
+
 for round in $(seq "$ROUNDS"); do
   log "round $round of $ROUNDS"
   for config in "${CONFIGS[@]}"; do
     read -r clients streams <<<"$config"
     threads=1
     [ "$clients" -ge 2 ] && threads=2
-    for mode in h2c tls; do
-      url="$H2C_URL"
-      [ "$mode" = tls ] && url="$TLS_URL"
-      RESULTS["$mode c$clients m$streams"]+="$(rate "$WORK/out.txt" -D "$DURATION" \
-        --warm-up-time=1 -t "$threads" -c "$clients" -m "$streams" "$url") "
-    done
+    load=(-D "$DURATION" --warm-up-time=1 -t "$threads" -c "$clients" -m "$streams")
+    record h2c "c$clients m$streams" "$H2C_PID" "${load[@]}" "$H2C_URL"
+    record tls "c$clients m$streams" "$TLS_PID" "${load[@]}" "$TLS_URL"
   done
-  for mode in h2c tls; do
-    url="$H2C_URL"
-    [ "$mode" = tls ] && url="$TLS_URL"
-    RESULTS["$mode handshakes"]+="$(rate "$WORK/out.txt" -t 2 -c "$HANDSHAKES" \
-      -n "$HANDSHAKES" -m 1 "$url") "
-  done
+  # Every client connects (a full handshake: h2load does not resume), makes one call, ends.
+  record h2c "new connections" "$H2C_PID" -t 2 -c "$HANDSHAKES" -n "$HANDSHAKES" "$H2C_URL"
+  record tls "new connections" "$TLS_PID" -t 2 -c "$HANDSHAKES" -n "$HANDSHAKES" "$TLS_URL"
 done
 grep -a '^TLS Protocol\|^Cipher\|^Server Temp Key' "$WORK/out.txt" >&2 || true
 
-printf '\n%-26s %12s %12s %8s\n' measurement "h2c" "TLS" "TLS/h2c"
-for config in "${CONFIGS[@]}"; do
-  read -r clients streams <<<"$config"
-  keys+=("c$clients m$streams")
+mid() { tr ' ' '\n' <<<"$1" | grep . | median; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+printf '\n%-16s %10s %10s %8s   %12s %12s %8s\n' "per second" "h2c" "TLS" "TLS/h2c" \
+  "h2c CPU/op" "TLS CPU/op" "TLS/h2c"
+for key in "${KEYS[@]}"; do
+  r1="$(mid "${RATES["h2c $key"]}")" r2="$(mid "${RATES["tls $key"]}")"
+  c1="$(mid "${CPU["h2c $key"]}")" c2="$(mid "${CPU["tls $key"]}")"
+  printf '%-16s %10.0f %10.0f %8s   %10sus %10sus %8s\n' "$key" "$r1" "$r2" "$(ratio "$r2" "$r1")" \
+    "$c1" "$c2" "$(ratio "$c2" "$c1")"
 done
-keys+=("handshakes")
-for key in "${keys[@]}"; do
-  h2c="$(tr ' ' '\n' <<<"${RESULTS["h2c $key"]}" | grep . | median)"
-  tls="$(tr ' ' '\n' <<<"${RESULTS["tls $key"]}" | grep . | median)"
-  label="unary req/s $key"
-  [ "$key" = handshakes ] && label="new connections/s"
-  printf '%-26s %12.0f %12.0f %8.2f\n' "$label" "$h2c" "$tls" \
-    "$(awk -v a="$tls" -v b="$h2c" 'BEGIN { print (b > 0 ? a / b : 0) }')"
-done
-printf '\n(median of %s rounds; unary rows %ss each; new connections: %s clients, one call each)\n' \
+printf '\n(median of %s rounds; unary rows: calls over DURATION=%ss; new connections: %s clients\n' \
   "$ROUNDS" "$DURATION" "$HANDSHAKES"
+printf 'that each connect, make one call and close; CPU/op: chatd CPU per call or connection)\n'

@@ -13,6 +13,14 @@ import TLS
 /// The composition root: every service chatd serves, and the lifecycle that runs them.
 func buildApplication(_ configuration: ChatdConfiguration) async throws -> ServiceGroup {
   let logger = Logger(label: "chatd")
+  // Certificate problems stop chatd before it starts a database.
+  let tls = try configuration.tls.map { configuration in
+    do {
+      return try ReloadableTLSContext(configuration)
+    } catch {
+      throw ValidationError("TLS: \(error)")
+    }
+  }
   let verifier = try await makeTokenVerifier(configuration, logger: logger)
   let store = try await Store.open(configuration.store, logger: Logger(label: "chatd.store"))
   let catalog = ChatServiceCatalog(store: store)
@@ -39,13 +47,6 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
     catalog.identityInterceptor(verifier: verifier),
     RateLimitInterceptor(configuration: configuration.rateLimits),
   ])
-  let tls = try configuration.tls.map { configuration in
-    do {
-      return try ReloadableTLSContext(configuration)
-    } catch {
-      throw ValidationError("TLS: \(error)")
-    }
-  }
   let server = GRPCServer(
     configuration: configuration.server, router: router, tls: tls, logger: logger)
   var lifecycle: [ServiceGroupConfiguration.ServiceConfiguration] = [

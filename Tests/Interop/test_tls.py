@@ -442,3 +442,22 @@ def test_plaintext_warns_on_a_non_loopback_address_only(tmp_path, chatd):
         assert "level=warning" in log and "PLAINTEXT h2c ON A NON-LOOPBACK ADDRESS" in log, log
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"],
+     "cannot load the certificate chain"),
+    (["--tls-cert", "CERT"], "--tls-cert needs --tls-key"),
+    (["--tls-cert", "CERT", "--tls-key", "KEY", "--tls-client-auth", "require"],
+     "--tls-client-auth needs --tls-client-ca"),
+    (["--tls-cert", "CERT", "--tls-key", "OTHER_KEY"], "key values mismatch"),
+], ids=["missing-files", "no-key", "auth-without-ca", "wrong-key"])
+def test_bad_tls_configuration_stops_chatd_at_start(tmp_path, certs, flags, message):
+    names = {"CERT": certs.server.cert, "KEY": certs.server.key, "OTHER_KEY": certs.indexer.key}
+    flags = [str(names.get(flag, flag)) for flag in flags]
+    result = subprocess.run(
+        [str(chatd_binary()), "--listen", "127.0.0.1:0", *flags],
+        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+        env=dict(os.environ, CHATD_DATA_DIR=str(tmp_path / "data"), CHATD_DATABASE_URL=""))
+    assert result.returncode != 0
+    assert message in result.stderr + result.stdout, result.stderr
