@@ -58,11 +58,19 @@ let package = Package(
 
     // The gRPC engine's core: status, metadata, routing, handlers, interceptors. No NIO, no C.
     .target(name: "RPCCore", swiftSettings: hotPath),
+    // TLS for NIO pipelines: OpenSSL over memory BIOs, contexts, reload.
+    .target(
+      name: "TLS",
+      dependencies: [
+        "COpenSSL",
+        .product(name: "NIOCore", package: "swift-nio"),
+      ],
+      swiftSettings: strictness),
     // gRPC over HTTP/2: SwiftNIO sockets, nghttp2 sessions, framing, compression.
     .target(
       name: "HTTP2Transport",
       dependencies: [
-        "RPCCore", "CNGHTTP2", "CZlib",
+        "RPCCore", "CNGHTTP2", "CZlib", "TLS",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "Logging", package: "swift-log"),
@@ -105,9 +113,12 @@ let package = Package(
     .executableTarget(
       name: "chatd",
       dependencies: [
-        "RPCCore", "HTTP2Transport", "StandardServices", "ChatServices", "ChatStore", "AccessTokens",
+        "RPCCore", "HTTP2Transport", "StandardServices", "ChatServices", "ChatStore",
+        "AccessTokens",
+        "TLS",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: strictness),
@@ -135,7 +146,7 @@ let package = Package(
     .testTarget(
       name: "HTTP2TransportTests",
       dependencies: [
-        "HTTP2Transport", "RPCCore", "CNGHTTP2",
+        "HTTP2Transport", "RPCCore", "CNGHTTP2", "TLS",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOEmbedded", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),

@@ -6,7 +6,9 @@ extension ChatClient {
   /// stream ends (other than for a permanent error) it resubscribes after the last seq it
   /// delivered, so the caller sees every persisted event once, in order. Ephemeral events
   /// (seq 0: typing, heartbeats, `synced` after each replay) pass through as they come.
-  public func roomEvents(roomID: String, after seq: UInt64 = 0) -> ResumingSubscription<Chat_V1_RoomEvent> {
+  public func roomEvents(roomID: String, after seq: UInt64 = 0) -> ResumingSubscription<
+    Chat_V1_RoomEvent
+  > {
     ResumingSubscription(after: seq, policy: reconnect) { [chat] after, deliver in
       var request = Chat_V1_SubscribeRoomRequest()
       request.roomId = roomID

@@ -35,7 +35,9 @@ struct HistoryCommand: AsyncParsableCommand {
   @Option(help: "How many messages.") var limit: UInt32 = 50
 
   func validate() throws {
-    if before != nil, after != nil { throw ValidationError("--before and --after exclude each other") }
+    if before != nil, after != nil {
+      throw ValidationError("--before and --after exclude each other")
+    }
   }
 
   func run() async throws {

@@ -11,8 +11,10 @@ struct Output {
   func emit(_ object: [String: Any], text: @autoclosure () -> String) {
     var line: Data
     if json {
-      line = (try? JSONSerialization.data(
-        withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+      line =
+        (try? JSONSerialization.data(
+          withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+        ?? Data("{}".utf8)
     } else {
       line = Data(text().utf8)
     }
@@ -98,8 +100,12 @@ extension Chat_V1_Room {
   }
 
   var text: String {
-    let names = members.compactMap { $0.user.map { $0.displayName.isEmpty ? $0.id : $0.displayName } }
-    let label = kind == .group ? "\(title) (\(names.joined(separator: ", ")))" : names.joined(separator: " & ")
+    let names = members.compactMap {
+      $0.user.map { $0.displayName.isEmpty ? $0.id : $0.displayName }
+    }
+    let label =
+      kind == .group
+      ? "\(title) (\(names.joined(separator: ", ")))" : names.joined(separator: " & ")
     return "\(id)  \(label)"
   }
 }

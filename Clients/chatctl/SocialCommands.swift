@@ -63,7 +63,9 @@ struct FollowersCommand: AsyncParsableCommand {
   @OptionGroup var options: ServerOptions
   @Argument(help: "The user id.") var user: String?
 
-  func run() async throws { try await FollowsListing(options: options, user: user, followers: true).run() }
+  func run() async throws {
+    try await FollowsListing(options: options, user: user, followers: true).run()
+  }
 }
 
 struct FollowingCommand: AsyncParsableCommand {
@@ -72,7 +74,9 @@ struct FollowingCommand: AsyncParsableCommand {
   @OptionGroup var options: ServerOptions
   @Argument(help: "The user id.") var user: String?
 
-  func run() async throws { try await FollowsListing(options: options, user: user, followers: false).run() }
+  func run() async throws {
+    try await FollowsListing(options: options, user: user, followers: false).run()
+  }
 }
 
 struct NotificationsCommand: AsyncParsableCommand {

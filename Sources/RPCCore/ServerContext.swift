@@ -7,19 +7,23 @@ public struct ServerContext: Sendable {
   public let deadline: ContinuousClock.Instant?
   /// The remote address, for logs: `ipv4:127.0.0.1:53412`.
   public let peer: String
+  /// The client certificate the transport verified (TLS with client CAs), nil otherwise.
+  public let peerIdentity: PeerIdentity?
   /// Values that interceptors attach for handlers (e.g. the authenticated caller).
   public var values: ContextValues
   private let call: any ServerCallHandle
 
   public init(
     method: MethodDescriptor, requestMetadata: Metadata, deadline: ContinuousClock.Instant?,
-    peer: String, call: any ServerCallHandle, values: ContextValues = ContextValues()
+    peer: String, call: any ServerCallHandle, peerIdentity: PeerIdentity? = nil,
+    values: ContextValues = ContextValues()
   ) {
     self.method = method
     self.requestMetadata = requestMetadata
     self.deadline = deadline
     self.peer = peer
     self.call = call
+    self.peerIdentity = peerIdentity
     self.values = values
   }
 

@@ -1,4 +1,5 @@
 import AccessTokens
+import ArgumentParser
 import ChatProtos
 import ChatServices
 import ChatStore
@@ -8,10 +9,19 @@ import RPCCore
 import ServiceLifecycle
 import StandardProtos
 import StandardServices
+import TLS
 
 /// The composition root: every service chatd serves, and the lifecycle that runs them.
 func buildApplication(_ configuration: ChatdConfiguration) async throws -> ServiceGroup {
   let logger = Logger(label: "chatd")
+  // Certificate problems stop chatd before it starts a database.
+  let tls = try configuration.tls.map { configuration in
+    do {
+      return try ReloadableTLSContext(configuration)
+    } catch {
+      throw ValidationError("TLS: \(error)")
+    }
+  }
   let verifier = try await makeTokenVerifier(configuration, logger: logger)
   let store = try await Store.open(configuration.store, logger: Logger(label: "chatd.store"))
   let catalog = ChatServiceCatalog(store: store, realtime: configuration.realtime)
@@ -38,18 +48,21 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
     catalog.identityInterceptor(verifier: verifier),
     RateLimitInterceptor(configuration: configuration.rateLimits),
   ])
-  let server = GRPCServer(configuration: configuration.server, router: router, logger: logger)
+  let server = GRPCServer(
+    configuration: configuration.server, router: router, tls: tls, logger: logger)
+  var lifecycle: [ServiceGroupConfiguration.ServiceConfiguration] = [
+    .init(service: store),
+    .init(service: server),
+    .init(service: catalog.realtime),
+    .init(service: HealthShutdown(health: health)),
+  ]
+  if let tls { lifecycle.append(.init(service: TLSReloader(tls: tls, logger: logger))) }
   return ServiceGroup(
     configuration: .init(
       // Graceful shutdown runs from the last service to the first: health turns
       // NOT_SERVING, the real-time layer ends every stream (clients resubscribe elsewhere)
       // and retires its presence, the server drains the calls left, the store closes.
-      services: [
-        .init(service: store),
-        .init(service: server),
-        .init(service: catalog.realtime),
-        .init(service: HealthShutdown(health: health)),
-      ],
+      services: lifecycle,
       gracefulShutdownSignals: [.sigterm, .sigint],
       logger: logger))
 }

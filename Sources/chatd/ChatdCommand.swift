@@ -45,6 +45,8 @@ struct ChatdCommand: AsyncParsableCommand {
 
   @OptionGroup var identity: IdentityOptions
 
+  @OptionGroup var tls: TLSOptions
+
   @Option(
     help:
       "Per-user limit CLASS=RATE/BURST (classes: send, typing, follow, other), repeatable; off turns limits off. Env: CHATD_RATE_LIMIT (comma-separated)."

@@ -3,10 +3,13 @@ import ChatServices
 import ChatStore
 import Foundation
 import HTTP2Transport
+import TLS
 
 /// Everything chatd is configured with, checked once at start.
 struct ChatdConfiguration {
   var server: GRPCServerConfiguration
+  /// Nil: plaintext h2c.
+  var tls: TLSServerConfiguration?
   var enableInteropTesting: Bool
   var store: StoreConfiguration
   /// The configured keys; `hasKeys` false means the development secret of the data dir.
@@ -36,6 +39,7 @@ struct ChatdConfiguration {
     server.maxConnectionAge =
       command.maxConnectionAge > 0 ? .seconds(command.maxConnectionAge) : nil
     server.shutdownGracePeriod = .seconds(max(0, command.shutdownGrace))
+    tls = try command.tls.configuration()
     enableInteropTesting = command.enableInteropTesting
     // An empty URL (CHATD_DATABASE_URL=) means none: the embedded cluster.
     store = StoreConfiguration(

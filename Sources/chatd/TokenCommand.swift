@@ -44,7 +44,8 @@ struct TokenCommand: AsyncParsableCommand {
     let minter = TokenMinter(
       secret: secret, issuer: identity.jwtIssuer, audience: identity.jwtAudience)
     let token = try await minter.mint(
-      user: user, name: name ?? user, picture: picture, role: role.rawValue, lifetime: .seconds(ttl))
+      user: user, name: name ?? user, picture: picture, role: role.rawValue, lifetime: .seconds(ttl)
+    )
     print(token)
   }
 }

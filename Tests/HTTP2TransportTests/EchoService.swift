@@ -25,6 +25,8 @@ enum Echo {
   static let collect = MethodDescriptor(
     service: "test.Echo", method: "Collect", kind: .clientStreaming)
   static let chat = MethodDescriptor(service: "test.Echo", method: "Chat", kind: .bidiStreaming)
+  /// Answers the name of the verified client certificate (empty without one).
+  static let whoAmI = MethodDescriptor(service: "test.Echo", method: "WhoAmI", kind: .unary)
 }
 
 /// Echo handlers: "fail" fails, "sleep" sleeps until cancelled, metadata is echoed.
@@ -59,6 +61,9 @@ struct EchoService: RegistrableRPCService {
         log.completedHandlers.add(1, ordering: .relaxed)
         return request
       }
+    }
+    router.registerUnary(Echo.whoAmI) { (_: Raw, context) async throws -> Raw in
+      Raw(context.peerIdentity?.name ?? "")
     }
     router.registerServerStreaming(Echo.expand) { (request: Raw, writer: RPCWriter<Raw>, _) in
       // Request: [count, size]: `count` messages of `size` KiB each, the index in every byte.

@@ -12,11 +12,12 @@ die() {
 CHATD_BUILD_PACKAGES=(pkg-config libnghttp2-dev libprotobuf-c-dev libssl-dev libpq-dev zlib1g-dev)
 # chatd can run its own PostgreSQL cluster in development, so `scripts/run` wants the server too.
 CHATD_RUN_PACKAGES=("${CHATD_BUILD_PACKAGES[@]}" postgresql)
-# Code generation, the throwaway test database, h2load and the Python interop venv.
+# Code generation, the throwaway test database, h2load, the Python interop venv, and the
+# openssl CLI that makes the TLS tests' throwaway certificates.
 CHATD_TEST_PACKAGES=(
   "${CHATD_RUN_PACKAGES[@]}"
   protobuf-c-compiler protobuf-compiler libprotobuf-dev libprotoc-dev
-  nghttp2-client python3-venv
+  nghttp2-client python3-venv openssl
 )
 
 package_installed() {

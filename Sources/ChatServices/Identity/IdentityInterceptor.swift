@@ -3,7 +3,8 @@ public import RPCCore
 
 /// Authenticates every RPC but the standard services: `authorization: Bearer <JWT>` is
 /// verified, the caller's user row is created or refreshed, and the caller is attached to
-/// the context for the handlers.
+/// the context for the handlers. Without a bearer token, a client certificate the transport
+/// verified (TLS with client CAs) stands for a service-role token of the same name.
 public struct IdentityInterceptor: ServerInterceptor {
   /// Services that answer without a token: health, reflection and the interop test service.
   static let openServicePrefixes = ["grpc.health.", "grpc.reflection.", "grpc.testing."]
@@ -33,12 +34,23 @@ public struct IdentityInterceptor: ServerInterceptor {
     context: ServerContext,
     next: @Sendable (ServerContext) async throws -> Output
   ) async throws -> Output {
-    let caller = try await verifier.verify(try Self.bearerToken(context.requestMetadata))
+    let caller = try await authenticate(context)
     context.values[AuthenticatedUserKey.self]?.set(caller.id)
     try await knownUsers.ensure(caller, in: store.users)
     var context = context
     context.values[CallerKey.self] = caller
     return try await next(context)
+  }
+
+  /// The bearer token when there is one (a bad token is never overridden by a certificate),
+  /// else the verified client certificate's principal.
+  func authenticate(_ context: ServerContext) async throws -> Caller {
+    if context.requestMetadata.firstString(forKey: "authorization") == nil,
+      let name = context.peerIdentity?.name
+    {
+      return Caller(id: name, name: name, role: .service)
+    }
+    return try await verifier.verify(try Self.bearerToken(context.requestMetadata))
   }
 
   static func bearerToken(_ metadata: Metadata) throws(AuthenticationError) -> String {

@@ -1,5 +1,5 @@
-public import Foundation
 import AccessTokens
+public import Foundation
 import JWTKit
 
 /// Verifies access tokens: the signature with a key whose allow-list holds the token's

@@ -10,6 +10,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
 
   let eventLoop: any EventLoop
   let authority: String
+  let scheme: String
   let maxMessageSize: Int
   private(set) var session: NGHTTP2Session!
   private var context: ChannelHandlerContext?
@@ -18,10 +19,13 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
   private var flushScheduled = false
   /// The server sent GOAWAY or the socket closed: new calls need a new connection.
   private(set) var isUsable = true
+  /// Why the connection failed (a TLS handshake error, say), for the calls it fails.
+  private var failure: (any Error)?
 
-  init(eventLoop: any EventLoop, authority: String, maxMessageSize: Int) {
+  init(eventLoop: any EventLoop, authority: String, scheme: String, maxMessageSize: Int) {
     self.eventLoop = eventLoop
     self.authority = authority
+    self.scheme = scheme
     self.maxMessageSize = maxMessageSize
   }
 
@@ -61,21 +65,28 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     let all = streams.values
     streams.removeAll()
     for stream in all {
-      stream.fail(RPCError(code: .unavailable, message: "the connection closed"))
+      stream.fail(closedError)
     }
     context.fireChannelInactive()
   }
 
+  private var closedError: RPCError {
+    RPCError(
+      code: .unavailable,
+      message: failure.map { "the connection failed: \($0)" } ?? "the connection is closed")
+  }
+
   func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    failure = failure ?? error
     context.close(promise: nil)
   }
 
   /// Opens a stream for a call; fails when the connection can take no more.
   func open(_ method: MethodDescriptor, options: CallOptions) throws -> ClientStream {
     eventLoop.preconditionInEventLoop()
-    guard isUsable else { throw RPCError(code: .unavailable, message: "the connection is closed") }
+    guard isUsable else { throw closedError }
     var headers: HeaderList = [
-      (":method", "POST"), (":scheme", "http"), (":path", method.path), (":authority", authority),
+      (":method", "POST"), (":scheme", scheme), (":path", method.path), (":authority", authority),
       ("content-type", "application/grpc"), ("te", "trailers"),
       ("grpc-accept-encoding", "identity,gzip"), ("user-agent", "chatd-swift/0.1"),
     ]

@@ -2,8 +2,10 @@ import NIOCore
 import NIOPosix
 public import RPCCore
 import Synchronization
+public import TLS
 
-/// A gRPC client over one HTTP/2 connection (h2c), reconnecting when the connection is gone.
+/// A gRPC client over one HTTP/2 connection (TLS with ALPN h2, or h2c), reconnecting when the
+/// connection is gone.
 ///
 /// Calls share the connection as streams. Cancelling the calling task resets its stream.
 public final class GRPCClient: RPCClientTransport, Sendable {
@@ -11,13 +13,24 @@ public final class GRPCClient: RPCClientTransport, Sendable {
   public let port: Int
   private let maxMessageSize: Int
   private let group: any EventLoopGroup
+  private let tls: TLSContext?
+  private let serverName: String
   private let current = Mutex<EventLoopFuture<(any Channel, ClientConnection)>?>(nil)
 
-  public init(host: String, port: Int, maxReceiveMessageSize: Int = 4 << 20) {
+  /// - Parameters:
+  ///   - tls: a client context (`TLSContext(client:)`); nil speaks plaintext h2c.
+  ///   - serverName: the name the server certificate must carry and the SNI; default `host`.
+  public init(
+    host: String, port: Int, maxReceiveMessageSize: Int = 4 << 20, tls: TLSContext? = nil,
+    serverName: String? = nil
+  ) {
+    precondition(tls?.role != .server, "GRPCClient needs a client TLS context")
     self.host = host
     self.port = port
     self.maxMessageSize = maxReceiveMessageSize
     self.group = MultiThreadedEventLoopGroup.singleton
+    self.tls = tls
+    self.serverName = serverName ?? host
   }
 
   /// Closes the connection; calls in flight fail with UNAVAILABLE.
@@ -34,10 +47,7 @@ public final class GRPCClient: RPCClientTransport, Sendable {
     requests: @escaping @Sendable (any MessageSink) async throws -> Void,
     responses: @escaping @Sendable (any MessageSource) async throws -> Result
   ) async throws -> Result {
-    let connection = try await connection()
-    let stream = try await connection.eventLoop.submit {
-      try connection.open(method, options: options)
-    }.get()
+    let stream = try await openStream(method, options: options)
     return try await withTaskCancellationHandler {
       try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {
@@ -65,35 +75,54 @@ public final class GRPCClient: RPCClientTransport, Sendable {
     }
   }
 
-  private func connection() async throws -> ClientConnection {
-    let future = current.withLock { state -> EventLoopFuture<(any Channel, ClientConnection)> in
-      if let existing = state { return existing }
-      let made = connect()
-      state = made
-      return made
-    }
-    do {
-      let (channel, connection) = try await future.get()
-      let usable = try await channel.eventLoop.submit { connection.isUsable && channel.isActive }
-        .get()
-      if usable { return connection }
-    } catch {
+  /// A new stream on a usable connection. The check and the open happen in one turn of the
+  /// connection's loop: a connection that closes (GOAWAY, a reset socket) between calls is
+  /// replaced, and the call, not yet sent, goes on a new one.
+  private func openStream(_ method: MethodDescriptor, options: CallOptions) async throws
+    -> ClientStream
+  {
+    for _ in 0..<3 {
+      let future = current.withLock { state -> EventLoopFuture<(any Channel, ClientConnection)> in
+        if let existing = state { return existing }
+        let made = connect()
+        state = made
+        return made
+      }
+      let stream: ClientStream?
+      do {
+        let (channel, connection) = try await future.get()
+        stream = try await channel.eventLoop.submit { () throws -> ClientStream? in
+          guard connection.isUsable, channel.isActive else { return nil }
+          return try connection.open(method, options: options)
+        }.get()
+      } catch let error as RPCError {
+        throw error
+      } catch {
+        current.withLock { if $0 === future { $0 = nil } }
+        throw RPCError(code: .unavailable, message: "cannot connect to \(host):\(port): \(error)")
+      }
+      if let stream { return stream }
       current.withLock { if $0 === future { $0 = nil } }
-      throw RPCError(code: .unavailable, message: "cannot connect to \(host):\(port): \(error)")
     }
-    current.withLock { if $0 === future { $0 = nil } }
-    return try await connection()
+    throw RPCError(code: .unavailable, message: "the connection to \(host):\(port) keeps closing")
   }
 
   private func connect() -> EventLoopFuture<(any Channel, ClientConnection)> {
-    let authority = "\(host):\(port)"
+    let authority = "\(serverName):\(port)"
     let maxMessageSize = maxMessageSize
+    let tls = tls
+    let serverName = serverName
     return ClientBootstrap(group: group)
       .channelOption(.socketOption(.tcp_nodelay), value: 1)
       .connect(host: host, port: port)
       .flatMapThrowing { channel in
         let connection = ClientConnection(
-          eventLoop: channel.eventLoop, authority: authority, maxMessageSize: maxMessageSize)
+          eventLoop: channel.eventLoop, authority: authority, scheme: tls == nil ? "http" : "https",
+          maxMessageSize: maxMessageSize)
+        if let tls {
+          try channel.pipeline.syncOperations.addHandler(
+            TLSHandler(context: tls, serverName: serverName))
+        }
         try channel.pipeline.syncOperations.addHandler(connection)
         return (channel, connection)
       }

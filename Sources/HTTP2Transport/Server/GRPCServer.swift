@@ -4,8 +4,10 @@ import NIOPosix
 public import RPCCore
 public import ServiceLifecycle
 import Synchronization
+public import TLS
 
-/// A gRPC server over HTTP/2 (h2c with prior knowledge), as a lifecycle `Service`.
+/// A gRPC server over HTTP/2, as a lifecycle `Service`: TLS with ALPN h2 when given a TLS
+/// context, h2c with prior knowledge otherwise.
 ///
 /// `run()` listens until graceful shutdown, then sends GOAWAY on every connection, lets calls
 /// in flight finish within the grace period and returns once every connection has closed.
@@ -14,6 +16,8 @@ public final class GRPCServer: Service, Sendable {
   private let router: RPCRouter
   private let logger: Logger
   private let group: any EventLoopGroup
+  /// Each accepted connection takes the context current at that moment (reload: SIGHUP).
+  private let tls: ReloadableTLSContext?
   private let state = Mutex<State>(State())
 
   private struct State {
@@ -28,11 +32,13 @@ public final class GRPCServer: Service, Sendable {
   /// - Parameters:
   ///   - router: the methods to serve.
   ///   - interceptors: run around every handler, the first one outermost.
+  ///   - tls: serve TLS with this context; nil serves plaintext h2c.
   public init(
     configuration: GRPCServerConfiguration, router: RPCRouter,
-    interceptors: [any ServerInterceptor] = [], logger: Logger
+    interceptors: [any ServerInterceptor] = [], tls: ReloadableTLSContext? = nil, logger: Logger
   ) {
     self.configuration = configuration
+    self.tls = tls
     self.router = router.intercepted(by: interceptors)
     self.logger = logger
     self.group = MultiThreadedEventLoopGroup.singleton
@@ -74,9 +80,15 @@ public final class GRPCServer: Service, Sendable {
       return state.addressWaiters
     }
     for waiter in waiters { waiter.resume(returning: address) }
+    let listening = "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
     logger.info(
       "chatd listening",
-      metadata: ["address": "\(address.ipAddress ?? "?"):\(address.port ?? 0)", "protocol": "h2c"])
+      metadata: ["address": "\(listening)", "protocol": "\(tls == nil ? "h2c" : "h2")"])
+    if tls == nil, !address.isLoopback {
+      logger.warning(
+        "SERVING PLAINTEXT h2c ON A NON-LOOPBACK ADDRESS: anyone on the network can read and alter calls and tokens; use --tls-cert and --tls-key, or a TLS proxy in front",
+        metadata: ["address": "\(listening)"])
+    }
 
     try await withGracefulShutdownHandler {
       try await channel.closeFuture.get()
@@ -90,6 +102,7 @@ public final class GRPCServer: Service, Sendable {
     let configuration = configuration
     let router = router
     let logger = logger
+    let tls = tls
     return try await ServerBootstrap(group: group)
       .serverChannelOption(.backlog, value: 1024)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -100,6 +113,9 @@ public final class GRPCServer: Service, Sendable {
           let connection = ServerConnection(
             configuration: configuration, router: router, logger: logger,
             eventLoop: channel.eventLoop)
+          if let tls {
+            try channel.pipeline.syncOperations.addHandler(TLSHandler(context: tls.context))
+          }
           try channel.pipeline.syncOperations.addHandler(connection)
           self?.track(channel)
         }
@@ -140,5 +156,13 @@ public final class GRPCServer: Service, Sendable {
     for connection in connections {
       try? await connection.closeFuture.get()
     }
+  }
+}
+
+extension SocketAddress {
+  /// 127.0.0.0/8, ::1 and IPv4-mapped loopback: addresses no other machine can reach.
+  var isLoopback: Bool {
+    guard let ip = ipAddress else { return true }  // a unix socket
+    return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
   }
 }

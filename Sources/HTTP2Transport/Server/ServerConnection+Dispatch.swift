@@ -80,7 +80,7 @@ extension ServerConnection {
     guard let method = stream.method else { return }
     let context = ServerContext(
       method: method.descriptor, requestMetadata: stream.head.metadata, deadline: stream.deadline,
-      peer: peer, call: stream)
+      peer: peer, call: stream, peerIdentity: peerIdentity)
     switch method.handler {
     case .unary(let handle):
       switch stream.takeSingleRequest() {

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import RPCCore
+import TLS
 
 /// One client connection: feeds bytes to nghttp2, routes requests to handlers, writes what
 /// nghttp2 produces once per event-loop tick.
@@ -18,6 +19,8 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
   private var context: ChannelHandlerContext?
   let executor: EventLoopTaskExecutor
   var peer = "unknown"
+  /// The verified client certificate, set by the TLS handshake before any request arrives.
+  var peerIdentity: PeerIdentity?
 
   var streams: [Int32: ServerStream] = [:]
   /// Streams whose request completed during the current `receive`; started after it returns,
@@ -113,6 +116,16 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
     if let event = event as? GracefulShutdownEvent {
       beginGracefulShutdown(grace: event.grace)
+    } else if let event = event as? TLSHandshakeCompleted {
+      peerIdentity = event.peerCertificate.map {
+        PeerIdentity(commonName: $0.commonName, subjectAlternativeNames: $0.subjectAlternativeNames)
+      }
+      logger.trace(
+        "TLS handshake completed",
+        metadata: [
+          "peer": "\(peer)", "version": "\(event.protocolVersion)", "cipher": "\(event.cipher)",
+          "resumed": "\(event.resumed)", "client": "\(peerIdentity?.name ?? "-")",
+        ])
     } else {
       context.fireUserInboundEventTriggered(event)
     }

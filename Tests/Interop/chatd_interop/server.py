@@ -50,14 +50,21 @@ def free_port() -> int:
 
 
 class ChatdProcess:
-    """One chatd process: `--listen 127.0.0.1:PORT --enable-interop-testing`, output in a log."""
+    """One chatd process: `--listen 127.0.0.1:PORT --enable-interop-testing`, output in a log.
+
+    With `credentials` (grpc.ssl_channel_credentials) it serves TLS: pass the --tls-* flags in
+    `extra_args`; readiness is then checked over TLS with those credentials."""
 
     def __init__(self, binary: Path, workdir: Path, extra_args: tuple[str, ...] = (),
-                 extra_env: dict[str, str] | None = None):
+                 extra_env: dict[str, str] | None = None,
+                 credentials: grpc.ChannelCredentials | None = None,
+                 listen_host: str = "127.0.0.1"):
         self.binary = binary
         self.workdir = workdir
         self.extra_args = extra_args
         self.extra_env = extra_env or {}
+        self.credentials = credentials
+        self.listen_host = listen_host
         self.port = 0
         self.address = ""
         self.log_path = workdir / "chatd.log"
@@ -80,7 +87,8 @@ class ChatdProcess:
         if "CHATD_DATABASE_URL" not in env and env.get("CHATD_TEST_DATABASE_URL"):
             env["CHATD_DATABASE_URL"] = fresh_database(env["CHATD_TEST_DATABASE_URL"])
         self.database_url = env.get("CHATD_DATABASE_URL")
-        args = [str(self.binary), "--listen", self.address, "--enable-interop-testing"]
+        args = [str(self.binary), "--listen", f"{self.listen_host}:{self.port}",
+                "--enable-interop-testing"]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [*args, *self.extra_args],
@@ -95,7 +103,7 @@ class ChatdProcess:
     def _wait_until_serving(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         last_error = "no answer yet"
-        with grpc.insecure_channel(self.address) as channel:
+        with self.open_channel() as channel:
             health = health_pb2_grpc.HealthStub(channel)
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
@@ -117,13 +125,20 @@ class ChatdProcess:
             + self.log_tail()
         )
 
+    def open_channel(self, credentials: grpc.ChannelCredentials | None = None) -> grpc.Channel:
+        """A new channel: TLS when the server serves it (these or its own credentials)."""
+        credentials = credentials or self.credentials
+        if credentials is None:
+            return grpc.insecure_channel(self.address)
+        return grpc.secure_channel(self.address, credentials)
+
     def is_running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
     def assert_serving(self) -> None:
         """Alive, and answering health SERVING on a fresh connection."""
         assert self.is_running(), "chatd exited\n" + self.log_tail()
-        with grpc.insecure_channel(self.address) as channel:
+        with self.open_channel() as channel:
             reply = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=""), timeout=5
             )
