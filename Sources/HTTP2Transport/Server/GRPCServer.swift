@@ -12,6 +12,7 @@ import Synchronization
 public final class GRPCServer: Service, Sendable {
   public let configuration: GRPCServerConfiguration
   private let router: RPCRouter
+  private let observer: (any ServerObserver)?
   private let logger: Logger
   private let group: any EventLoopGroup
   private let state = Mutex<State>(State())
@@ -28,12 +29,15 @@ public final class GRPCServer: Service, Sendable {
   /// - Parameters:
   ///   - router: the methods to serve.
   ///   - interceptors: run around every handler, the first one outermost.
+  ///   - observer: told of every connection, stream and routed call (metrics).
   public init(
     configuration: GRPCServerConfiguration, router: RPCRouter,
-    interceptors: [any ServerInterceptor] = [], logger: Logger
+    interceptors: [any ServerInterceptor] = [], observer: (any ServerObserver)? = nil,
+    logger: Logger
   ) {
     self.configuration = configuration
-    self.router = router.intercepted(by: interceptors)
+    self.router = router.intercepted(by: interceptors).observed(by: observer)
+    self.observer = observer
     self.logger = logger
     self.group = MultiThreadedEventLoopGroup.singleton
   }
@@ -89,6 +93,7 @@ public final class GRPCServer: Service, Sendable {
   private func bind() async throws -> any Channel {
     let configuration = configuration
     let router = router
+    let observer = observer
     let logger = logger
     return try await ServerBootstrap(group: group)
       .serverChannelOption(.backlog, value: 1024)
@@ -98,7 +103,7 @@ public final class GRPCServer: Service, Sendable {
       .childChannelInitializer { [weak self] channel in
         channel.eventLoop.makeCompletedFuture {
           let connection = ServerConnection(
-            configuration: configuration, router: router, logger: logger,
+            configuration: configuration, router: router, observer: observer, logger: logger,
             eventLoop: channel.eventLoop)
           try channel.pipeline.syncOperations.addHandler(connection)
           self?.track(channel)
@@ -108,6 +113,7 @@ public final class GRPCServer: Service, Sendable {
   }
 
   private func track(_ channel: any Channel) {
+    observer?.connectionOpened()
     let id = ObjectIdentifier(channel)
     let draining = state.withLock { state in
       state.connections[id] = channel
@@ -119,6 +125,7 @@ public final class GRPCServer: Service, Sendable {
     }
     channel.closeFuture.whenComplete { _ in
       _ = self.state.withLock { $0.connections.removeValue(forKey: id) }
+      self.observer?.connectionClosed()
     }
   }
 
