@@ -27,6 +27,8 @@ let package = Package(
     .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
     // jwt-kit's own dependency; named for the RSA key types the identity tests use.
     .package(url: "https://github.com/apple/swift-crypto", "4.1.0"..<"5.0.0"),
+    .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
   ],
   targets: [
     // C doors: one system-library module per C library, macros wrapped in a shim header.
@@ -66,6 +68,24 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       swiftSettings: hotPath),
+    // Server metrics on swift-metrics: calls by method and code, latency, in flight; the
+    // engine reports to it through RPCCore's ServerObserver and never imports it.
+    .target(
+      name: "RPCMetrics",
+      dependencies: ["RPCCore", .product(name: "CoreMetrics", package: "swift-metrics")],
+      swiftSettings: hotPath),
+    // The Prometheus scrape endpoint: GET /metrics over HTTP/1.1, a lifecycle Service.
+    .target(
+      name: "MetricsEndpoint",
+      dependencies: [
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: strictness),
     // Health, reflection and the interop TestService, on top of the engine.
     .target(
       name: "StandardServices",
@@ -89,6 +109,7 @@ let package = Package(
         "RPCCore", "ChatProtos", "StandardProtos", "ChatStore",
         .product(name: "JWTKit", package: "jwt-kit"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
       ],
       swiftSettings: strictness),
 
@@ -96,7 +117,10 @@ let package = Package(
       name: "chatd",
       dependencies: [
         "RPCCore", "HTTP2Transport", "StandardServices", "ChatServices", "ChatStore",
+        "RPCMetrics", "MetricsEndpoint",
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
@@ -109,6 +133,14 @@ let package = Package(
       swiftSettings: strictness),
 
     .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"], swiftSettings: strictness),
+    .testTarget(
+      name: "RPCMetricsTests",
+      dependencies: [
+        "RPCMetrics", "RPCCore",
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "MetricsTestKit", package: "swift-metrics"),
+      ],
+      swiftSettings: strictness),
     .testTarget(
       name: "HTTP2TransportTests",
       dependencies: [
@@ -136,6 +168,16 @@ let package = Package(
         .product(name: "CryptoExtras", package: "swift-crypto"),
       ],
       swiftSettings: strictness),
+    // What metrics add to one call, with the Prometheus backend (docs/benchmarks.md).
+    .executableTarget(
+      name: "MetricsOverhead",
+      dependencies: [
+        "RPCCore", "RPCMetrics",
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "NIOCore", package: "swift-nio"),
+      ],
+      path: "Benchmarks/MetricsOverhead", swiftSettings: strictness),
     // The durable append at N writers through the store (Benchmarks/StoreAppend/run).
     .executableTarget(
       name: "StoreAppend", dependencies: ["ChatStore"], path: "Benchmarks/StoreAppend",

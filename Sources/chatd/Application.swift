@@ -3,7 +3,9 @@ import ChatServices
 import ChatStore
 import HTTP2Transport
 import Logging
+import MetricsEndpoint
 import RPCCore
+import RPCMetrics
 import ServiceLifecycle
 import StandardProtos
 import StandardServices
@@ -11,6 +13,8 @@ import StandardServices
 /// The composition root: every service chatd serves, and the lifecycle that runs them.
 func buildApplication(_ configuration: ChatdConfiguration) async throws -> ServiceGroup {
   let logger = Logger(label: "chatd")
+  // First, so every metric object made below reports to Prometheus.
+  let registry = configuration.metricsAddress.map { _ in bootstrapPrometheus() }
   let verifier = try await makeTokenVerifier(configuration, logger: logger)
   let store = try await Store.open(configuration.store, logger: Logger(label: "chatd.store"))
   let catalog = ChatServiceCatalog(store: store)
@@ -37,16 +41,29 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
     catalog.identityInterceptor(verifier: verifier),
     RateLimitInterceptor(configuration: configuration.rateLimits),
   ])
-  let server = GRPCServer(configuration: configuration.server, router: router, logger: logger)
+  let server = GRPCServer(
+    configuration: configuration.server, router: router,
+    observer: registry.map { _ in RPCMetrics(namespace: "chatd") }, logger: logger)
+
+  // Graceful shutdown runs from the last service to the first: health turns NOT_SERVING
+  // before the server starts draining, and metrics are served until the very end.
+  var lifecycle: [ServiceGroupConfiguration.ServiceConfiguration] = []
+  if let registry, let (host, port) = configuration.metricsAddress {
+    let pool = PoolMetrics(pool: store.pool)
+    lifecycle.append(
+      .init(
+        service: MetricsEndpoint(
+          host: host, port: port, registry: registry, refresh: pool.sample,
+          logger: Logger(label: "chatd.metrics"))))
+  }
+  lifecycle += [
+    .init(service: store),
+    .init(service: server),
+    .init(service: HealthShutdown(health: health)),
+  ]
   return ServiceGroup(
     configuration: .init(
-      // Graceful shutdown runs from the last service to the first: health turns
-      // NOT_SERVING before the server starts draining.
-      services: [
-        .init(service: store),
-        .init(service: server),
-        .init(service: HealthShutdown(health: health)),
-      ],
+      services: lifecycle,
       gracefulShutdownSignals: [.sigterm, .sigint],
       logger: logger))
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -45,16 +46,22 @@ def free_port() -> int:
 
 
 class ChatdProcess:
-    """One chatd process: `--listen 127.0.0.1:PORT --enable-interop-testing`, output in a log."""
+    """One chatd process: `--listen 127.0.0.1:PORT --enable-interop-testing`, output in a log.
+
+    The metrics endpoint is off unless `metrics` is set: then it listens on a port the kernel
+    picks (`--metrics-listen 127.0.0.1:0`), read back from the log, so servers that run side by
+    side (this suite's, other checkouts') never fight over chatd's default port."""
 
     def __init__(self, binary: Path, workdir: Path, extra_args: tuple[str, ...] = (),
-                 extra_env: dict[str, str] | None = None):
+                 extra_env: dict[str, str] | None = None, metrics: bool = False):
         self.binary = binary
         self.workdir = workdir
         self.extra_args = extra_args
         self.extra_env = extra_env or {}
+        self.metrics = metrics
         self.port = 0
         self.address = ""
+        self.metrics_address = ""
         self.log_path = workdir / "chatd.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -68,6 +75,7 @@ class ChatdProcess:
         # A private data dir, a fresh database and the suite's token secret.
         env.setdefault("CHATD_DATA_DIR", str(self.workdir / "data"))
         env.setdefault("CHATD_JWT_SECRET", TEST_JWT_SECRET)
+        env.setdefault("CHATD_METRICS_LISTEN", "127.0.0.1:0" if self.metrics else "off")
         if "CHATD_DATABASE_URL" not in env and env.get("CHATD_TEST_DATABASE_URL"):
             env["CHATD_DATABASE_URL"] = fresh_database(env["CHATD_TEST_DATABASE_URL"])
         args = [str(self.binary), "--listen", self.address, "--enable-interop-testing"]
@@ -81,6 +89,8 @@ class ChatdProcess:
                 cwd=self.workdir,
             )
         self._wait_until_serving(ready_timeout)
+        if self.metrics:
+            self.metrics_address = self._wait_for_log_address("metrics listening", ready_timeout)
 
     def _wait_until_serving(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -106,6 +116,17 @@ class ChatdProcess:
             f"chatd did not answer health SERVING within {timeout:.0f}s ({last_error})\n"
             + self.log_tail()
         )
+
+    def _wait_for_log_address(self, message: str, timeout: float) -> str:
+        """The `address=HOST:PORT` of the first log line with `msg="<message>"`."""
+        pattern = re.compile(rf'msg="{re.escape(message)}".* address=(\S+)')
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = pattern.search(self.log_path.read_text(errors="replace"))
+            if match:
+                return match.group(1)
+            time.sleep(0.05)
+        raise RuntimeError(f"chatd never logged {message!r}\n" + self.log_tail())
 
     def is_running(self) -> bool:
         return self.process is not None and self.process.poll() is None
