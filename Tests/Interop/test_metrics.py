@@ -36,7 +36,8 @@ def metered(tmp_path_factory):
     except RuntimeError as error:
         pytest.fail(str(error), pytrace=False)
     yield server
-    server.stop()
+    # SIGTERM stops the endpoint too, scrape connections kept alive or not.
+    assert server.stop() == 0, server.log_tail()
 
 
 @pytest.fixture(scope="module")
@@ -138,8 +139,10 @@ def test_gauges_show_connections_and_the_pool(metered, metered_channel):
     assert sample(samples, "chatd_http2_connections") >= 1
     assert ("chatd_http2_streams", frozenset()) in samples
     assert sample(samples, "chatd_db_pool_connections_max") >= 1
-    assert sample(samples, "chatd_db_pool_connections_open") >= 1
-    assert sample(samples, "chatd_db_pool_connections_in_use") == 0
+    open_connections = sample(samples, "chatd_db_pool_connections_open")
+    assert open_connections >= 1
+    # (The pool's idle check may hold one at any moment: no exact figure.)
+    assert sample(samples, "chatd_db_pool_connections_in_use") <= open_connections
     assert sample(samples, "chatd_db_pool_waiters") == 0
 
 
