@@ -29,6 +29,8 @@ let package = Package(
     .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
     // jwt-kit's own dependency; named for the RSA key types the identity tests use.
     .package(url: "https://github.com/apple/swift-crypto", "4.1.0"..<"5.0.0"),
+    .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
   ],
   targets: [
     // C doors: one system-library module per C library, macros wrapped in a shim header.
@@ -77,6 +79,24 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       swiftSettings: hotPath),
+    // Server metrics on swift-metrics: calls by method and code, latency, in flight; the
+    // engine reports to it through RPCCore's ServerObserver and never imports it.
+    .target(
+      name: "RPCMetrics",
+      dependencies: ["RPCCore", .product(name: "CoreMetrics", package: "swift-metrics")],
+      swiftSettings: hotPath),
+    // The Prometheus scrape endpoint: GET /metrics over HTTP/1.1, a lifecycle Service.
+    .target(
+      name: "MetricsEndpoint",
+      dependencies: [
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: strictness),
     // Health, reflection and the interop TestService, on top of the engine.
     .target(
       name: "StandardServices",
@@ -107,6 +127,7 @@ let package = Package(
         .product(name: "JWTKit", package: "jwt-kit"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Metrics", package: "swift-metrics"),
       ],
       swiftSettings: strictness),
 
@@ -114,9 +135,10 @@ let package = Package(
       name: "chatd",
       dependencies: [
         "RPCCore", "HTTP2Transport", "StandardServices", "ChatServices", "ChatStore",
-        "AccessTokens",
-        "TLS",
+        "AccessTokens", "TLS", "RPCMetrics", "MetricsEndpoint",
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -143,6 +165,14 @@ let package = Package(
       swiftSettings: strictness),
 
     .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"], swiftSettings: strictness),
+    .testTarget(
+      name: "RPCMetricsTests",
+      dependencies: [
+        "RPCMetrics", "RPCCore",
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "MetricsTestKit", package: "swift-metrics"),
+      ],
+      swiftSettings: strictness),
     .testTarget(
       name: "HTTP2TransportTests",
       dependencies: [
@@ -172,6 +202,16 @@ let package = Package(
         .product(name: "CryptoExtras", package: "swift-crypto"),
       ],
       swiftSettings: strictness),
+    // What metrics add to one call, with the Prometheus backend (docs/benchmarks.md).
+    .executableTarget(
+      name: "MetricsOverhead",
+      dependencies: [
+        "RPCCore", "RPCMetrics",
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "NIOCore", package: "swift-nio"),
+      ],
+      path: "Benchmarks/MetricsOverhead", swiftSettings: strictness),
     // The durable append at N writers through the store (Benchmarks/StoreAppend/run).
     .executableTarget(
       name: "StoreAppend", dependencies: ["ChatStore"], path: "Benchmarks/StoreAppend",

@@ -4,6 +4,8 @@
 #   Benchmarks/unary-h2load.sh                  every configuration, 10 s each
 #   DURATION=5 Benchmarks/unary-h2load.sh       shorter runs
 #   CHATD_BINARY=path Benchmarks/unary-h2load.sh  skip the release build, use that binary
+#   CHATD_METRICS_LISTEN=off Benchmarks/unary-h2load.sh  without metrics (by default they are
+#                                               recorded, the endpoint on a free port)
 #
 # Each run sends grpc.health.v1.Health/Check as a valid gRPC POST: the body is the 5-byte
 # message prefix of an empty HealthCheckRequest, with content-type application/grpc and
@@ -52,7 +54,7 @@ cleanup() {
 trap cleanup EXIT
 
 log "starting $CHATD_BINARY on 127.0.0.1:$PORT"
-CHATD_DATA_DIR="$WORK/data" "$CHATD_BINARY" --listen "127.0.0.1:$PORT" >"$WORK/chatd.log" 2>&1 &
+CHATD_DATA_DIR="$WORK/data" CHATD_METRICS_LISTEN="${CHATD_METRICS_LISTEN:-127.0.0.1:0}" "$CHATD_BINARY" --listen "127.0.0.1:$PORT" >"$WORK/chatd.log" 2>&1 &
 CHATD_PID=$!
 for _ in $(seq 200); do
   (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break

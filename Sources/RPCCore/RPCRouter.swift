@@ -24,8 +24,13 @@ public struct RPCRouter: Sendable {
 
   /// The same routes with interceptors around every handler, the first one outermost.
   public func intercepted(by interceptors: [any ServerInterceptor]) -> RPCRouter {
+    mapMethods { $0.intercepted(by: interceptors) }
+  }
+
+  /// The same paths, each method transformed once.
+  func mapMethods(_ transform: (ServerMethod) -> ServerMethod) -> RPCRouter {
     var router = self
-    router.methods = methods.mapValues { $0.intercepted(by: interceptors) }
+    router.methods = methods.mapValues(transform)
     return router
   }
 }

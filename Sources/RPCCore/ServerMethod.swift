@@ -1,7 +1,9 @@
 /// One method a server serves: its descriptor and its handler, working on encoded messages.
 public struct ServerMethod: Sendable {
   public let descriptor: MethodDescriptor
-  public let handler: Handler
+  public private(set) var handler: Handler
+  /// Where the transport reports this method's calls (`RPCRouter.observed(by:)`), if anywhere.
+  public internal(set) var observer: (any CallObserver)?
 
   /// The four call shapes. Unary keeps its own shape: the transport runs it without streams.
   public enum Handler: Sendable {
@@ -25,31 +27,25 @@ extension ServerMethod {
     let interceptors = interceptors.filter { $0.applies(to: descriptor) }
     guard !interceptors.isEmpty else { return self }
     let chain = InterceptorChain(interceptors: interceptors)
+    var method = self
     switch handler {
     case .unary(let handle):
-      return ServerMethod(
-        descriptor: descriptor,
-        handler: .unary { request, context in
-          try await chain.run(context) { try await handle(request, $0) }
-        })
+      method.handler = .unary { request, context in
+        try await chain.run(context) { try await handle(request, $0) }
+      }
     case .serverStreaming(let handle):
-      return ServerMethod(
-        descriptor: descriptor,
-        handler: .serverStreaming { request, sink, context in
-          try await chain.run(context) { try await handle(request, sink, $0) }
-        })
+      method.handler = .serverStreaming { request, sink, context in
+        try await chain.run(context) { try await handle(request, sink, $0) }
+      }
     case .clientStreaming(let handle):
-      return ServerMethod(
-        descriptor: descriptor,
-        handler: .clientStreaming { source, context in
-          try await chain.run(context) { try await handle(source, $0) }
-        })
+      method.handler = .clientStreaming { source, context in
+        try await chain.run(context) { try await handle(source, $0) }
+      }
     case .bidiStreaming(let handle):
-      return ServerMethod(
-        descriptor: descriptor,
-        handler: .bidiStreaming { source, sink, context in
-          try await chain.run(context) { try await handle(source, sink, $0) }
-        })
+      method.handler = .bidiStreaming { source, sink, context in
+        try await chain.run(context) { try await handle(source, sink, $0) }
+      }
     }
+    return method
   }
 }

@@ -5,7 +5,9 @@ import ChatServices
 import ChatStore
 import HTTP2Transport
 import Logging
+import MetricsEndpoint
 import RPCCore
+import RPCMetrics
 import ServiceLifecycle
 import StandardProtos
 import StandardServices
@@ -14,6 +16,8 @@ import TLS
 /// The composition root: every service chatd serves, and the lifecycle that runs them.
 func buildApplication(_ configuration: ChatdConfiguration) async throws -> ServiceGroup {
   let logger = Logger(label: "chatd")
+  // First, so every metric object made below reports to Prometheus.
+  let registry = configuration.metricsAddress.map { _ in bootstrapPrometheus() }
   // Certificate problems stop chatd before it starts a database.
   let tls = try configuration.tls.map { configuration in
     do {
@@ -49,8 +53,23 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
     RateLimitInterceptor(configuration: configuration.rateLimits),
   ])
   let server = GRPCServer(
-    configuration: configuration.server, router: router, tls: tls, logger: logger)
-  var lifecycle: [ServiceGroupConfiguration.ServiceConfiguration] = [
+    configuration: configuration.server, router: router, tls: tls,
+    observer: registry.map { _ in RPCMetrics(namespace: "chatd") }, logger: logger)
+
+  // Graceful shutdown runs from the last service to the first: health turns NOT_SERVING,
+  // the real-time layer ends every stream (clients resubscribe elsewhere) and retires its
+  // presence, the server drains the calls left, the store closes; metrics are served until
+  // the very end.
+  var lifecycle: [ServiceGroupConfiguration.ServiceConfiguration] = []
+  if let registry, let (host, port) = configuration.metricsAddress {
+    let pool = PoolMetrics(pool: store.pool)
+    lifecycle.append(
+      .init(
+        service: MetricsEndpoint(
+          host: host, port: port, registry: registry, refresh: pool.sample,
+          logger: Logger(label: "chatd.metrics"))))
+  }
+  lifecycle += [
     .init(service: store),
     .init(service: server),
     .init(service: catalog.realtime),
@@ -59,9 +78,6 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
   if let tls { lifecycle.append(.init(service: TLSReloader(tls: tls, logger: logger))) }
   return ServiceGroup(
     configuration: .init(
-      // Graceful shutdown runs from the last service to the first: health turns
-      // NOT_SERVING, the real-time layer ends every stream (clients resubscribe elsewhere)
-      // and retires its presence, the server drains the calls left, the store closes.
       services: lifecycle,
       gracefulShutdownSignals: [.sigterm, .sigint],
       logger: logger))

@@ -64,6 +64,12 @@ struct ChatdCommand: AsyncParsableCommand {
   )
   var presenceLease: Double = env("PRESENCE_LEASE").flatMap(Double.init) ?? 15
 
+  @Option(
+    help:
+      "Address of the Prometheus /metrics endpoint (HTTP/1.1), HOST:PORT (port 0 picks a free one), or off. Env: CHATD_METRICS_LISTEN."
+  )
+  var metricsListen: String = env("METRICS_LISTEN") ?? "127.0.0.1:9090"
+
   @Option(help: "trace, debug, info, notice, warning, error or critical. Env: CHATD_LOG_LEVEL.")
   var logLevel: String = env("LOG_LEVEL") ?? "info"
 

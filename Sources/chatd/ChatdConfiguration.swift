@@ -16,16 +16,11 @@ struct ChatdConfiguration {
   var identity: IdentityConfiguration
   var rateLimits: RateLimitConfiguration
   var realtime: RealtimeConfiguration
+  /// Where `/metrics` listens; nil: `--metrics-listen off`, and no metrics are recorded.
+  var metricsAddress: (host: String, port: Int)?
 
   init(command: ChatdCommand) throws {
-    guard let colon = command.listen.lastIndex(of: ":"),
-      let port = Int(command.listen[command.listen.index(after: colon)...]),
-      (0...65535).contains(port)
-    else {
-      throw ValidationError("--listen takes HOST:PORT, not \"\(command.listen)\"")
-    }
-    var host = String(command.listen[..<colon])
-    if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    let (host, port) = try Self.hostAndPort(command.listen, flag: "--listen")
     guard command.maxReceiveMessageSize > 0 else {
       throw ValidationError("--max-receive-message-size must be positive")
     }
@@ -59,5 +54,20 @@ struct ChatdConfiguration {
         throw ValidationError(error.description)
       }
     }
+    metricsAddress =
+      command.metricsListen == "off"
+      ? nil : try Self.hostAndPort(command.metricsListen, flag: "--metrics-listen")
+  }
+
+  /// `HOST:PORT`, the host of an IPv6 address in brackets (`[::1]:50051`).
+  private static func hostAndPort(_ text: String, flag: String) throws -> (String, Int) {
+    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+      (0...65535).contains(port)
+    else {
+      throw ValidationError("\(flag) takes HOST:PORT, not \"\(text)\"")
+    }
+    var host = String(text[..<colon])
+    if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    return (host, port)
   }
 }

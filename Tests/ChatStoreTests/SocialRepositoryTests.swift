@@ -68,6 +68,33 @@ import Testing
     #expect(try await !store.follows.unfollow(follower: "alice", user: "bob").changed)
   }
 
+  @Test func unreadOnlyPagesHoldOnlyUnreadNotifications() async throws {
+    try await store.makeUsers("f1", "f2", "f3", "f4", "f5")
+    for id in ["f1", "f2", "f3", "f4", "f5"] {
+      _ = try await store.follows.follow(follower: id, user: "bob")
+    }
+    _ = try await store.notifications.markRead(user: "bob", upTo: 2)
+    var pages: [[Int64]] = []
+    var cursor: String?
+    repeat {
+      let (page, unread) = try await store.notifications.list(
+        user: "bob", limit: 2, after: cursor, unreadOnly: true)
+      #expect(unread == 3)
+      #expect(page.items.allSatisfy { !$0.read })
+      pages.append(page.items.map(\.seq))
+      cursor = page.nextCursor
+    } while cursor != nil
+    // Full pages, and no cursor past the last unread one however many read ones follow.
+    #expect(pages == [[5, 4], [3]])
+    let all = try await store.notifications.list(user: "bob", limit: 10)
+    #expect(all.page.items.map(\.seq) == [5, 4, 3, 2, 1])
+
+    _ = try await store.notifications.markRead(user: "bob", upTo: 5)
+    let none = try await store.notifications.list(user: "bob", limit: 2, unreadOnly: true)
+    #expect(none.page.items.isEmpty)
+    #expect(none.page.nextCursor == nil)
+  }
+
   @Test func followerListsPageWithCounts() async throws {
     try await store.makeUsers("f1", "f2", "f3")
     for id in ["f1", "f2", "f3"] { _ = try await store.follows.follow(follower: id, user: "carol") }

@@ -137,6 +137,27 @@ def test_follow_notifications_list_and_mark_read(channel, alice):
     assert [n.seq for n in unread.notifications] == [3]
 
 
+def test_unread_only_pages_hold_only_unread_notifications(channel, alice):
+    """unread_only filters in the query: full pages, and no page token once the unread ones
+    are all shown, however many read ones lie behind them."""
+    for i in range(5):
+        follower = User(channel, f"Follower {i}")
+        follower.follows.Follow(M("social.v1.FollowRequest")(user_id=alice.id))
+    alice.users.MarkNotificationsRead(M("social.v1.MarkNotificationsReadRequest")(up_to_seq=2))
+    Request = M("social.v1.ListNotificationsRequest")
+    pages = []
+    token = ""
+    while True:
+        page = alice.users.ListNotifications(
+            Request(unread_only=True, page_size=2, page_token=token))
+        assert page.unread_count == 3
+        pages.append([n.seq for n in page.notifications])
+        token = page.next_page_token
+        if not token:
+            break
+    assert pages == [[5, 4], [3]]
+
+
 def test_list_notifications_validation(alice):
     error = rpc_error(
         alice.users.ListNotifications, M("social.v1.ListNotificationsRequest")(page_size=201))

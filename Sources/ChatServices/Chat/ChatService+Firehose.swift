@@ -43,29 +43,31 @@ extension ChatService {
     var synced = false
     var lastWrite = ContinuousClock.now
 
-    while true {
-      let rings = realtime.roomEvents.rings
-      let events = try await store.events.firehose(
-        after: cursor, roomIDs: rooms, limit: Self.firehosePageSize)
-      if !events.isEmpty {
-        let page = try await store.events.details(of: events)
-        for (event, _) in try await encoder.events(page) {
-          try await response.write(event)
+    try await realtime.streams.tracking(.firehose) {
+      while true {
+        let rings = realtime.roomEvents.rings
+        let events = try await store.events.firehose(
+          after: cursor, roomIDs: rooms, limit: Self.firehosePageSize)
+        if !events.isEmpty {
+          let page = try await store.events.details(of: events)
+          for (event, _) in try await encoder.events(page) {
+            try await response.write(event)
+          }
+          cursor = events.last?.cursor ?? cursor
+          lastWrite = .now
+          if events.count == Self.firehosePageSize { continue }
         }
-        cursor = events.last?.cursor ?? cursor
-        lastWrite = .now
-        if events.count == Self.firehosePageSize { continue }
+        if !synced {
+          synced = true
+          try await response.write(Chat_V1_RoomEvent(roomID: "", .synced(Chat_V1_Synced(0))))
+          lastWrite = .now
+        } else if ContinuousClock.now - lastWrite >= heartbeat {
+          try await response.write(Chat_V1_RoomEvent(roomID: "", .heartbeat(Chat_V1_Heartbeat())))
+          lastWrite = .now
+        }
+        await realtime.roomEvents.wait(after: rings, timeout: min(.seconds(1), heartbeat))
+        try Task.checkCancellation()
       }
-      if !synced {
-        synced = true
-        try await response.write(Chat_V1_RoomEvent(roomID: "", .synced(Chat_V1_Synced(0))))
-        lastWrite = .now
-      } else if ContinuousClock.now - lastWrite >= heartbeat {
-        try await response.write(Chat_V1_RoomEvent(roomID: "", .heartbeat(Chat_V1_Heartbeat())))
-        lastWrite = .now
-      }
-      await realtime.roomEvents.wait(after: rings, timeout: min(.seconds(1), heartbeat))
-      try Task.checkCancellation()
     }
   }
 }

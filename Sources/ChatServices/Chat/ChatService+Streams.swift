@@ -32,27 +32,8 @@ extension ChatService {
     let subscription = realtime.rooms.subscribe(
       to: roomID, after: request.afterSeq, subscriber: caller.id)
     defer { subscription.close() }
-    while true {
-      let outputs = try await subscription.next()
-      if outputs.isEmpty { return }
-      for output in outputs {
-        switch output {
-        case .item(let item):
-          try await response.write(encoded: item.message)
-          switch item.note {
-          case .message(let room, let seq, let sender) where member != nil && sender != member:
-            realtime.deliveries.record(roomID: room, user: caller.id, seq: seq)
-          case .memberLeft(let user) where user == member:
-            throw ServiceError.notFound("room")
-          default: break
-          }
-        case .synced(let seq):
-          try await response.write(Chat_V1_RoomEvent(roomID: roomID, .synced(Chat_V1_Synced(seq))))
-        case .heartbeat:
-          try await response.write(
-            Chat_V1_RoomEvent(roomID: roomID, .heartbeat(Chat_V1_Heartbeat())))
-        }
-      }
+    try await realtime.streams.tracking(.room) {
+      try await forward(subscription, to: response, roomID: roomID, member: member)
     }
   }
 
@@ -71,6 +52,17 @@ extension ChatService {
     let subscription = realtime.users.subscribe(
       to: caller.id, after: request.afterSeq, subscriber: caller.id)
     defer { subscription.close() }
+    try await realtime.streams.tracking(.user) {
+      try await forward(subscription, to: response, user: caller.id)
+    }
+  }
+
+  /// Writes a room subscription's outputs until it ends; a member whose membership ends
+  /// gets the `member_left` event, then NOT_FOUND.
+  private func forward(
+    _ subscription: FeedSubscription<RoomFeedSource>, to response: RPCWriter<Chat_V1_RoomEvent>,
+    roomID: String, member: String?
+  ) async throws {
     while true {
       let outputs = try await subscription.next()
       if outputs.isEmpty { return }
@@ -78,8 +70,37 @@ extension ChatService {
         switch output {
         case .item(let item):
           try await response.write(encoded: item.message)
-          if case .message(let room, let seq, let sender) = item.note, sender != caller.id {
-            realtime.deliveries.record(roomID: room, user: caller.id, seq: seq)
+          switch item.note {
+          case .message(let room, let seq, let sender) where member != nil && sender != member:
+            realtime.deliveries.record(roomID: room, user: member!, seq: seq)
+          case .memberLeft(let user) where user == member:
+            throw ServiceError.notFound("room")
+          default: break
+          }
+        case .synced(let seq):
+          try await response.write(Chat_V1_RoomEvent(roomID: roomID, .synced(Chat_V1_Synced(seq))))
+        case .heartbeat:
+          try await response.write(
+            Chat_V1_RoomEvent(roomID: roomID, .heartbeat(Chat_V1_Heartbeat())))
+        }
+      }
+    }
+  }
+
+  /// Writes a user subscription's outputs until it ends.
+  private func forward(
+    _ subscription: FeedSubscription<NotificationFeedSource>,
+    to response: RPCWriter<Chat_V1_UserEvent>, user: String
+  ) async throws {
+    while true {
+      let outputs = try await subscription.next()
+      if outputs.isEmpty { return }
+      for output in outputs {
+        switch output {
+        case .item(let item):
+          try await response.write(encoded: item.message)
+          if case .message(let room, let seq, let sender) = item.note, sender != user {
+            realtime.deliveries.record(roomID: room, user: user, seq: seq)
           }
         case .synced(let seq):
           try await response.write(Chat_V1_UserEvent(.synced(Chat_V1_Synced(seq))))

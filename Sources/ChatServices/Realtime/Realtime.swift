@@ -19,6 +19,8 @@ public final class Realtime: Service, Sendable {
   let presence: PresenceKeeper
   /// Rung on every room event: the firehose streams poll the store when it rings.
   let roomEvents = Doorbell()
+  /// The open streams by kind (a Prometheus gauge).
+  let streams = StreamGauges()
   let logger: Logger
 
   public init(

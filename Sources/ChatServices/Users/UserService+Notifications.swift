@@ -15,10 +15,9 @@ extension UserService {
     }
     try validation.check()
     let (page, unread) = try await store.notifications.list(
-      user: caller.id, limit: limit, after: cursor)
+      user: caller.id, limit: limit, after: cursor, unreadOnly: request.unreadOnly)
     var response = Social_V1_ListNotificationsResponse()
-    response.notifications = page.items.filter { !request.unreadOnly || !$0.read }
-      .map(Social_V1_Notification.init)
+    response.notifications = page.items.map(Social_V1_Notification.init)
     response.nextPageToken = page.nextCursor ?? ""
     response.unreadCount = UInt32(clamping: unread)
     return response

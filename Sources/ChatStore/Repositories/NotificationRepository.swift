@@ -9,14 +9,21 @@ public struct NotificationRepository: Sendable {
     """
 
   /// Newest first; the cursor is the last seq shown. Also returns the unread count.
-  public func list(user: String, limit: Int, after cursor: String? = nil) async throws
-    -> (page: Page<Notification>, unreadCount: Int64)
-  {
+  ///
+  /// `unreadOnly` filters in the query, so pages are full and the cursor ends with the last
+  /// unread notification. Unread ones are those past the user's read seq: the filter is a
+  /// lower bound on the primary key's seq, and the scan stops there.
+  public func list(
+    user: String, limit: Int, after cursor: String? = nil, unreadOnly: Bool = false
+  ) async throws -> (page: Page<Notification>, unreadCount: Int64) {
     let before = cursor.flatMap { Int64($0) } ?? Int64.max
     let results = try await pool.execute([
       """
       SELECT \(unsafeSQL: Self.columns)
-      WHERE n.user_id = \(user) AND n.seq < \(before) ORDER BY n.seq DESC LIMIT \(limit + 1)
+      WHERE n.user_id = \(user) AND n.seq < \(before)
+        AND n.seq > CASE WHEN \(unreadOnly)
+          THEN (SELECT notifications_read_seq FROM users WHERE id = \(user)) ELSE 0 END
+      ORDER BY n.seq DESC LIMIT \(limit + 1)
       """,
       "SELECT notification_seq - notifications_read_seq AS unread FROM users WHERE id = \(user)",
     ])

@@ -14,6 +14,7 @@ public import TLS
 public final class GRPCServer: Service, Sendable {
   public let configuration: GRPCServerConfiguration
   private let router: RPCRouter
+  private let observer: (any ServerObserver)?
   private let logger: Logger
   private let group: any EventLoopGroup
   /// Each accepted connection takes the context current at that moment (reload: SIGHUP).
@@ -33,13 +34,16 @@ public final class GRPCServer: Service, Sendable {
   ///   - router: the methods to serve.
   ///   - interceptors: run around every handler, the first one outermost.
   ///   - tls: serve TLS with this context; nil serves plaintext h2c.
+  ///   - observer: told of every connection, stream and routed call (metrics).
   public init(
     configuration: GRPCServerConfiguration, router: RPCRouter,
-    interceptors: [any ServerInterceptor] = [], tls: ReloadableTLSContext? = nil, logger: Logger
+    interceptors: [any ServerInterceptor] = [], tls: ReloadableTLSContext? = nil,
+    observer: (any ServerObserver)? = nil, logger: Logger
   ) {
     self.configuration = configuration
     self.tls = tls
-    self.router = router.intercepted(by: interceptors)
+    self.router = router.intercepted(by: interceptors).observed(by: observer)
+    self.observer = observer
     self.logger = logger
     self.group = MultiThreadedEventLoopGroup.singleton
   }
@@ -101,6 +105,7 @@ public final class GRPCServer: Service, Sendable {
   private func bind() async throws -> any Channel {
     let configuration = configuration
     let router = router
+    let observer = observer
     let logger = logger
     let tls = tls
     return try await ServerBootstrap(group: group)
@@ -111,7 +116,7 @@ public final class GRPCServer: Service, Sendable {
       .childChannelInitializer { [weak self] channel in
         channel.eventLoop.makeCompletedFuture {
           let connection = ServerConnection(
-            configuration: configuration, router: router, logger: logger,
+            configuration: configuration, router: router, observer: observer, logger: logger,
             eventLoop: channel.eventLoop)
           if let tls {
             try channel.pipeline.syncOperations.addHandler(TLSHandler(context: tls.context))
@@ -124,6 +129,7 @@ public final class GRPCServer: Service, Sendable {
   }
 
   private func track(_ channel: any Channel) {
+    observer?.connectionOpened()
     let id = ObjectIdentifier(channel)
     let draining = state.withLock { state in
       state.connections[id] = channel
@@ -135,6 +141,7 @@ public final class GRPCServer: Service, Sendable {
     }
     channel.closeFuture.whenComplete { _ in
       _ = self.state.withLock { $0.connections.removeValue(forKey: id) }
+      self.observer?.connectionClosed()
     }
   }
 

@@ -31,6 +31,7 @@ extension ServerConnection {
       return refuse(stream, .unimplemented, message)
     }
     stream.method = method
+    if let observer = method.observer { stream.observe(observer) }
     if let timeout = head.timeout {
       guard let duration = GRPCTimeout.parse(timeout) else {
         return refuse(stream, .invalidArgument, "malformed grpc-timeout \"\(timeout)\"")

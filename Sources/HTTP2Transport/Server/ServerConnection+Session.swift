@@ -5,6 +5,7 @@ extension ServerConnection: NGHTTP2SessionDelegate {
   func streamOpened(_ streamID: Int32) {
     streams[streamID] = ServerStream(
       id: streamID, connection: self, maxMessageSize: configuration.maxReceiveMessageSize)
+    observer?.streamOpened()
     streamCountChanged()
   }
 
@@ -49,6 +50,7 @@ extension ServerConnection: NGHTTP2SessionDelegate {
   func streamClosed(_ streamID: Int32, errorCode: UInt32) {
     guard let stream = streams.removeValue(forKey: streamID) else { return }
     stream.closedBySession()
+    observer?.streamClosed()
     streamCountChanged()
   }
 

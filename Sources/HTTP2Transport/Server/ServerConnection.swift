@@ -13,6 +13,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
 
   let configuration: GRPCServerConfiguration
   let router: RPCRouter
+  let observer: (any ServerObserver)?
   let logger: Logger
   let eventLoop: any EventLoop
   private(set) var session: NGHTTP2Session!
@@ -31,11 +32,12 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
   var lifecycle = ConnectionLifecycle()
 
   init(
-    configuration: GRPCServerConfiguration, router: RPCRouter, logger: Logger,
-    eventLoop: any EventLoop
+    configuration: GRPCServerConfiguration, router: RPCRouter,
+    observer: (any ServerObserver)? = nil, logger: Logger, eventLoop: any EventLoop
   ) {
     self.configuration = configuration
     self.router = router
+    self.observer = observer
     self.logger = logger
     self.eventLoop = eventLoop
     self.executor = EventLoopTaskExecutor(eventLoop)
@@ -134,7 +136,10 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
   private func closeAllStreams() {
     let all = streams.values
     streams.removeAll()
-    for stream in all { stream.closedBySession() }
+    for stream in all {
+      stream.closedBySession()
+      observer?.streamClosed()
+    }
   }
 
   // MARK: Writing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -53,20 +54,25 @@ class ChatdProcess:
     """One chatd process: `--listen 127.0.0.1:PORT --enable-interop-testing`, output in a log.
 
     With `credentials` (grpc.ssl_channel_credentials) it serves TLS: pass the --tls-* flags in
-    `extra_args`; readiness is then checked over TLS with those credentials."""
+    `extra_args`; readiness is then checked over TLS with those credentials.
+    The metrics endpoint is off unless `metrics` is set: then it listens on a port the kernel
+    picks (`--metrics-listen 127.0.0.1:0`), read back from the log, so servers that run side by
+    side (this suite's, other checkouts') never fight over chatd's default port."""
 
     def __init__(self, binary: Path, workdir: Path, extra_args: tuple[str, ...] = (),
                  extra_env: dict[str, str] | None = None,
                  credentials: grpc.ChannelCredentials | None = None,
-                 listen_host: str = "127.0.0.1"):
+                 listen_host: str = "127.0.0.1", metrics: bool = False):
         self.binary = binary
         self.workdir = workdir
         self.extra_args = extra_args
         self.extra_env = extra_env or {}
         self.credentials = credentials
         self.listen_host = listen_host
+        self.metrics = metrics
         self.port = 0
         self.address = ""
+        self.metrics_address = ""
         self.log_path = workdir / "chatd.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.database_url: str | None = None
@@ -84,6 +90,7 @@ class ChatdProcess:
         env.setdefault("CHATD_JWT_SECRET", TEST_JWT_SECRET)
         if self.database_url:
             env["CHATD_DATABASE_URL"] = self.database_url
+        env.setdefault("CHATD_METRICS_LISTEN", "127.0.0.1:0" if self.metrics else "off")
         if "CHATD_DATABASE_URL" not in env and env.get("CHATD_TEST_DATABASE_URL"):
             env["CHATD_DATABASE_URL"] = fresh_database(env["CHATD_TEST_DATABASE_URL"])
         self.database_url = env.get("CHATD_DATABASE_URL")
@@ -99,6 +106,8 @@ class ChatdProcess:
                 cwd=self.workdir,
             )
         self._wait_until_serving(ready_timeout)
+        if self.metrics:
+            self.metrics_address = self._wait_for_log_address("metrics listening", ready_timeout)
 
     def _wait_until_serving(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -131,6 +140,16 @@ class ChatdProcess:
         if credentials is None:
             return grpc.insecure_channel(self.address)
         return grpc.secure_channel(self.address, credentials)
+    def _wait_for_log_address(self, message: str, timeout: float) -> str:
+        """The `address=HOST:PORT` of the first log line with `msg="<message>"`."""
+        pattern = re.compile(rf'msg="{re.escape(message)}".* address=(\S+)')
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = pattern.search(self.log_path.read_text(errors="replace"))
+            if match:
+                return match.group(1)
+            time.sleep(0.05)
+        raise RuntimeError(f"chatd never logged {message!r}\n" + self.log_tail())
 
     def is_running(self) -> bool:
         return self.process is not None and self.process.poll() is None
