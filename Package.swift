@@ -147,13 +147,13 @@ let package = Package(
 
     // The Swift client library: typed stubs with tokens and deadlines, resuming subscriptions.
     .target(
-      name: "ChatClient", dependencies: ["ChatProtos", "HTTP2Transport", "RPCCore"],
+      name: "ChatClient", dependencies: ["ChatProtos", "HTTP2Transport", "RPCCore", "TLS"],
       path: "Clients/ChatClient", swiftSettings: strictness),
     // The command-line client.
     .executableTarget(
       name: "chatctl",
       dependencies: [
-        "ChatClient", "ChatProtos", "StandardProtos", "RPCCore", "AccessTokens",
+        "ChatClient", "ChatProtos", "StandardProtos", "RPCCore", "AccessTokens", "TLS",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Clients/chatctl", swiftSettings: strictness),

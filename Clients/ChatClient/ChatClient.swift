@@ -1,6 +1,7 @@
 public import ChatProtos
 public import HTTP2Transport
 public import RPCCore
+public import TLS
 
 /// A client of one chatd: typed stubs for every service, sharing one HTTP/2 connection (each
 /// call is a stream on it; the connection comes back by itself after a failure), and
@@ -19,13 +20,18 @@ public final class ChatClient: Sendable {
   let reconnect: ReconnectPolicy
 
   /// - Parameters:
+  ///   - tls: speak TLS (server verified against these roots, SNI, h2 by ALPN); nil speaks
+  ///     plaintext h2c.
   ///   - defaultTimeout: the deadline of unary calls that set none (subscriptions never
   ///     time out).
+  /// - Throws: `TLSError` when the TLS files cannot be used.
   public init(
-    host: String, port: Int, tokens: any TokenProvider, defaultTimeout: Duration? = .seconds(30),
-    reconnect: ReconnectPolicy = ReconnectPolicy()
-  ) {
-    connection = GRPCClient(host: host, port: port)
+    host: String, port: Int, tokens: any TokenProvider, tls: TLSClientConfiguration? = nil,
+    defaultTimeout: Duration? = .seconds(30), reconnect: ReconnectPolicy = ReconnectPolicy()
+  ) throws {
+    connection = GRPCClient(
+      host: host, port: port, tls: try tls.map { try TLSContext(client: $0) },
+      serverName: tls?.serverName)
     let transport = AuthorizingTransport(
       base: connection, tokens: tokens, defaultTimeout: defaultTimeout)
     chat = Chat_V1_ChatService.Client(transport: transport)

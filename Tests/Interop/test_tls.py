@@ -461,3 +461,24 @@ def test_bad_tls_configuration_stops_chatd_at_start(tmp_path, certs, flags, mess
         env=dict(os.environ, CHATD_DATA_DIR=str(tmp_path / "data"), CHATD_DATABASE_URL=""))
     assert result.returncode != 0
     assert message in result.stderr + result.stdout, result.stderr
+
+
+def test_chatctl_and_the_swift_client_over_tls(tls_chatd, certs):
+    from chatd_interop.server import chatctl_binary
+    from chatd_interop.tokens import mint, new_user_id
+
+    user = new_user_id()
+    env = {"CHATCTL_SERVER": tls_chatd.address, "CHATCTL_TOKEN": mint(user, "Tess")}
+
+    def chatctl(*args):
+        return subprocess.run([str(chatctl_binary()), *args], capture_output=True, text=True,
+                              env=env, timeout=30, stdin=subprocess.DEVNULL)
+
+    trusted = chatctl("whoami", "--json", "--tls-ca", str(certs.root.cert))
+    assert trusted.returncode == 0, trusted.stderr
+    assert json.loads(trusted.stdout)["id"] == user
+    # Verification is on: a server whose CA is not trusted is refused.
+    untrusted = chatctl("whoami", "--tls-ca", str(certs.other_ca.cert))
+    assert untrusted.returncode == 1 and "UNAVAILABLE" in untrusted.stderr
+    plaintext = chatctl("whoami")
+    assert plaintext.returncode == 1, "h2c against a TLS port must fail"
