@@ -30,10 +30,12 @@ public final class Store: Service, Sendable {
   public let listener: NotificationListener
   public let cluster: EmbeddedCluster?
   let logger: Logger
+  /// SendMessage's group commit, shared by every caller of `messages`.
+  let appends: AppendBatcher
 
   public var users: UserRepository { UserRepository(pool: pool) }
   public var rooms: RoomRepository { RoomRepository(pool: pool) }
-  public var messages: MessageRepository { MessageRepository(pool: pool) }
+  public var messages: MessageRepository { MessageRepository(pool: pool, appends: appends) }
   public var follows: FollowRepository { FollowRepository(pool: pool) }
   public var notifications: NotificationRepository { NotificationRepository(pool: pool) }
   public var events: RoomEventRepository { RoomEventRepository(pool: pool) }
@@ -48,6 +50,7 @@ public final class Store: Service, Sendable {
     self.listener = listener
     self.cluster = cluster
     self.logger = logger
+    appends = AppendBatcher(pool: pool)
   }
 
   /// Starts the embedded cluster when there is no database URL, migrates the database under

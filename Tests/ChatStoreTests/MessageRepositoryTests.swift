@@ -49,6 +49,41 @@ import Testing
     #expect(try count.first?.decode("n", as: Int.self) == 1)
   }
 
+  @Test func aRefusedSendInAGroupCommitFailsAloneAndTheOthersCommit() async throws {
+    // 24 sends at once: the ones queued behind the first share transactions; every fourth is
+    // from a non-member and must fail alone.
+    let outcomes = await withTaskGroup(of: (Int, Result<Message, any Error>).self) { group in
+      for index in 0..<24 {
+        group.addTask {
+          do {
+            return (
+              index,
+              .success(
+                try await store.messages.send(
+                  roomID: room, sender: index % 4 == 3 ? "carol" : "alice",
+                  clientMsgID: "gc\(index)", body: "m\(index)"
+                ).message)
+            )
+          } catch { return (index, .failure(error)) }
+        }
+      }
+      return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+    }
+    for (index, outcome) in outcomes {
+      switch outcome {
+      case .success(let message):
+        #expect(index % 4 != 3)
+        #expect(message.body == "m\(index)" && message.senderID == "alice")
+      case .failure(let error):
+        #expect(index % 4 == 3)
+        #expect((error as? StoreError)?.kind == .notFound)
+      }
+    }
+    let stored = outcomes.values.compactMap { try? $0.get().seq }.sorted()
+    #expect(stored.count == 18 && Set(stored).count == 18)
+    #expect(stored.last! - stored.first! == 17, "the 18 accepted sends have consecutive seqs")
+  }
+
   @Test func sendUpdatesActivityReadPointerAndOutbox() async throws {
     let (message, created) = try await store.messages.send(
       roomID: room, sender: "bob", clientMsgID: "x", body: "hello alice")

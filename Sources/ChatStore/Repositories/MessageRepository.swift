@@ -3,8 +3,10 @@ import Foundation
 /// Messages: the durable append, history pages, edits, deletes, reactions, search.
 public struct MessageRepository: Sendable {
   let pool: PostgresPool
+  let appends: AppendBatcher
 
-  /// SendMessage: one round trip, one transaction (next seq under the room lock, the message,
+  /// SendMessage, through the room's group commit (`AppendBatcher`): one round trip, one
+  /// transaction shared with the sends queued behind it (next seq under the room lock, the message,
   /// its room event, room activity, the sender's read pointer, push rows for offline members,
   /// NOTIFY). Idempotent on (sender, clientMsgID): a retry returns the original with
   /// `created == false`. `.notFound` for non-members, `.invalidInput` for a reply-to outside
@@ -12,22 +14,10 @@ public struct MessageRepository: Sendable {
   public func send(
     roomID: String, sender: String, clientMsgID: String, body: String, replyTo: String? = nil
   ) async throws -> (message: Message, created: Bool) {
-    let room = try uuid(roomID)
-    let reply = try replyTo.map { try uuid($0) }
-    let results = try await pool.execute([
-      """
-      SELECT message_id::text AS id, created
-      FROM chat_append_message(\(room)::uuid, \(sender), \(clientMsgID), \(body), \(reply)::uuid)
-      """,
-      """
-      SELECT * FROM chat_messages(\(sender), ARRAY(
-        SELECT id FROM messages WHERE sender_id = \(sender) AND client_msg_id = \(clientMsgID)))
-      """,
-    ])
-    guard let created: Bool = try results[0].first?.decode("created"),
-      let row = results[1].first
-    else { throw StoreError(.internalError) }
-    return (try Message(row: row), created)
+    try await appends.append(
+      AppendBatcher.Send(
+        roomID: try uuid(roomID), sender: sender, clientMsgID: clientMsgID, body: body,
+        replyTo: try replyTo.map { try uuid($0) }))
   }
 
   /// One message as `viewer` sees it, nil when missing or the viewer is not a member
