@@ -193,6 +193,8 @@ let package = Package(
       swiftSettings: strictness),
     .testTarget(
       name: "EventFanoutTests", dependencies: ["EventFanout", "RPCCore"], swiftSettings: strictness),
+    .testTarget(
+      name: "ChatClientTests", dependencies: ["ChatClient", "RPCCore"], swiftSettings: strictness),
     .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore"], swiftSettings: strictness),
     .testTarget(
       name: "ChatServicesTests",

@@ -17,16 +17,19 @@ final class EventBuffer<Event: Sendable>: Sendable {
 
   init(capacity: Int) { self.capacity = max(1, capacity) }
 
-  /// Waits while the buffer is full.
+  /// Waits while the buffer is full; drops the event once the buffer has ended (the consumer
+  /// is gone).
   func send(_ event: Event) async {
     while true {
-      let ready: Bool = state.withLock { state in
-        state.events.count - state.head < capacity
+      let ready: Bool? = state.withLock { state in
+        if state.end != nil { return nil }
+        return state.events.count - state.head < capacity
       }
+      guard let ready else { return }
       if ready { break }
       await withCheckedContinuation { continuation in
         let waitNeeded = state.withLock { state in
-          guard state.events.count - state.head >= capacity else { return false }
+          guard state.end == nil, state.events.count - state.head >= capacity else { return false }
           state.producer = continuation
           return true
         }

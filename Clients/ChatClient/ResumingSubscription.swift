@@ -34,7 +34,11 @@ public struct ResumingSubscription<Event: Sendable>: AsyncSequence, Sendable {
       reader = Task { await subscription.run(into: buffer) }
     }
 
-    deinit { reader.cancel() }
+    deinit {
+      reader.cancel()
+      // Wakes a reader waiting for room in the buffer, so it sees the cancellation.
+      buffer.finish(.success(()))
+    }
 
     public func next() async throws -> Event? {
       try await withTaskCancellationHandler {
