@@ -28,6 +28,15 @@ from chatd_client.social.v1 import user_service_pb2 as users
 
 DEFAULT_MESSAGES = ("hi Bob", "are you there?", "see you tomorrow")
 
+# Both threads print: print() writes the text and the newline separately, so without a lock
+# two lines can end up on one.
+_print_lock = threading.Lock()
+
+
+def say(line: str) -> None:
+    with _print_lock:
+        print(line, flush=True)
+
 
 def mint(secret: str, user_id: str, name: str, ttl: int = 3600) -> str:
     """A token as an identity provider would issue it: chatd reads sub, name and exp."""
@@ -67,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         alice.users.GetMe(users.GetMeRequest(), timeout=10)
         bob.users.GetMe(users.GetMeRequest(), timeout=10)
         room = alice.chat.StartChat(chat.StartChatRequest(peer_user_id=bob_id), timeout=10)
-        print(f"room {room.id} (last seq {room.last_seq})", flush=True)
+        say(f"room {room.id} (last seq {room.last_seq})")
 
         # Bob follows the room from its current end, so earlier runs' messages are skipped;
         # every message sent after StartChat answered has a higher seq and is replayed.
@@ -84,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                         synced.set()
                     elif kind == "message_created" and event.message_created.sender_id == alice_id:
                         body = event.message_created.body
-                        print(f"{bob_id} received seq={event.seq}: {body}", flush=True)
+                        say(f"{bob_id} received seq={event.seq}: {body}")
                         received.append((event.seq, body))
                         if len(received) == len(args.messages):
                             return
@@ -102,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             # client_msg_id makes a retried send post once.
             message = alice.chat.SendMessage(chat.SendMessageRequest(
                 room_id=room.id, client_msg_id=str(uuid.uuid4()), body=body), timeout=10)
-            print(f"{alice_id} sent seq={message.seq}: {body}", flush=True)
+            say(f"{alice_id} sent seq={message.seq}: {body}")
             sent.append((message.seq, body))
 
         reader.join(args.timeout)
@@ -114,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         if received != sent:
             print(f"error: sent {sent}, received {received}", file=sys.stderr)
             return 1
-        print(f"ok: {bob_id} received all {len(sent)} messages in order")
+        say(f"ok: {bob_id} received all {len(sent)} messages in order")
         return 0
     except grpc.RpcError as error:
         print(f"error: {error.code().name}: {error.details()}", file=sys.stderr)
