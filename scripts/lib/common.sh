@@ -1,5 +1,10 @@
-# Shared by scripts/run and scripts/test: logging and idempotent Debian package installs.
-# Source it; it defines functions only.
+# Shared by scripts/run, scripts/test and scripts/gen: logging, idempotent Debian package
+# installs and the Python venv. Source it; it defines functions and variables only.
+
+CHATD_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# The Python tools (grpcio, grpcio-tools, PyJWT, pytest, grpcurl), pinned in one file.
+CHATD_VENV="$CHATD_ROOT/.build/venv"
+CHATD_REQUIREMENTS="$CHATD_ROOT/Tests/Interop/requirements.txt"
 
 log() { printf '==> %s\n' "$*" >&2; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
@@ -48,4 +53,25 @@ ensure_packages() {
 require_swift() {
   command -v swift >/dev/null ||
     die "no Swift toolchain on PATH (install Swift 6.2 or newer)"
+}
+
+# ensure_venv: CHATD_VENV with CHATD_REQUIREMENTS installed. The venv lives under the build
+# folder; it is (re)installed only when requirements.txt or the interpreter changed (a stamp
+# records both), so reruns stay offline. PYTHON picks the interpreter.
+ensure_venv() {
+  local python="${PYTHON:-python3}" stamp="$CHATD_VENV/.requirements.stamp" want
+  command -v "$python" >/dev/null || die "no $python on PATH"
+  want="$(sha256sum "$CHATD_REQUIREMENTS" | cut -d' ' -f1)"
+  want="$want $("$python" -c 'import sys; print(sys.version)' | head -1)"
+  if [ -x "$CHATD_VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  ensure_packages python3-venv
+  log "creating the Python venv in $CHATD_VENV"
+  rm -rf "$CHATD_VENV"
+  mkdir -p "$(dirname "$CHATD_VENV")"
+  "$python" -m venv "$CHATD_VENV" || die "python venv creation failed (apt-get install -y python3-venv)"
+  PIP_DISABLE_PIP_VERSION_CHECK=1 "$CHATD_VENV/bin/python" -m pip install --quiet --no-input \
+    -r "$CHATD_REQUIREMENTS" || die "pip install -r $CHATD_REQUIREMENTS failed"
+  printf '%s' "$want" >"$stamp"
 }
