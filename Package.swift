@@ -218,5 +218,13 @@ let package = Package(
     .executableTarget(
       name: "StoreAppend", dependencies: ["ChatStore"], path: "Benchmarks/StoreAppend",
       exclude: ["run"], swiftSettings: strictness),
+    // Fan-out latency and idle-stream cost through chatd's own client (Benchmarks/fanout.sh).
+    .executableTarget(
+      name: "FanoutBench",
+      dependencies: [
+        "HTTP2Transport", "ChatProtos", "RPCCore", "ChatServices",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Benchmarks/Fanout", swiftSettings: strictness),
   ]
 )
