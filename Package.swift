@@ -222,7 +222,7 @@ let package = Package(
     .executableTarget(
       name: "FanoutBench",
       dependencies: [
-        "HTTP2Transport", "ChatProtos", "RPCCore", "ChatServices",
+        "HTTP2Transport", "ChatProtos", "RPCCore", "AccessTokens",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Benchmarks/Fanout", swiftSettings: strictness),

@@ -1,5 +1,5 @@
+import AccessTokens
 import ChatProtos
-import ChatServices
 import Foundation
 import HTTP2Transport
 import RPCCore

@@ -30,7 +30,25 @@ final class Feed<Source: FeedSource>: Sendable {
   /// events it lacks (returned), or gets nil when the feed is further ahead than its memory
   /// (the subscriber reads another page from the source).
   func join(_ subscription: FeedSubscription<Source>, after seq: UInt64) -> [FeedItem<Note>]? {
+    join(subscription, after: seq, replayed: true)
+  }
+
+  /// A subscriber that has read nothing from the source joins from the feed's memory: when the
+  /// feed is live already and `seq` is at or past what it holds in its ring. Every event after
+  /// the feed's position will be announced to it, so nothing can fall between. Nil otherwise
+  /// (the subscriber replays from the source). A reconnect storm near the live edge thus costs
+  /// no database reads for replay.
+  func joinFromMemory(_ subscription: FeedSubscription<Source>, after seq: UInt64)
+    -> [FeedItem<Note>]?
+  {
+    join(subscription, after: seq, replayed: false)
+  }
+
+  private func join(_ subscription: FeedSubscription<Source>, after seq: UInt64, replayed: Bool)
+    -> [FeedItem<Note>]?
+  {
     let (recent, fetch) = state.withLock { state -> ([FeedItem<Note>]?, Bool) in
+      if !replayed, state.loadedSeq == nil { return (nil, false) }
       guard let loaded = state.loadedSeq, loaded > seq else {
         // The replay read the source after the feed existed, so any later event will be
         // announced to the feed: a feed nobody has joined yet may start where the replay

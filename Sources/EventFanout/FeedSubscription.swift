@@ -75,20 +75,32 @@ public final class FeedSubscription<Source: FeedSource>: Sendable {
   /// One page from the source; at its end, an attempt to join the live feed. Nil when there
   /// is nothing to hand out yet (the feed is ahead of what the page showed: read again).
   private func replay(after seq: UInt64) async throws -> [FeedOutput<Note>]? {
+    if let recent = feed.joinFromMemory(self, after: seq) {
+      let outputs = joined(recent, after: seq)
+      return outputs.isEmpty ? nil : outputs
+    }
     let page = try await hub.source.items(of: key, after: seq, limit: hub.configuration.pageSize)
     let last = page.last?.seq ?? seq
     var outputs = page.map(FeedOutput.item)
     if page.count < hub.configuration.pageSize, let recent = feed.join(self, after: last) {
-      outputs += recent.map(FeedOutput.item)
-      let firstSync = state.withLock { state in
-        defer { state.synced = true }
-        return !state.synced
-      }
-      if firstSync { outputs.append(.synced(lastSeq: recent.last?.seq ?? last)) }
+      outputs += joined(recent, after: last)
     } else {
       state.withLock { $0.handedSeq = max($0.handedSeq, last) }
     }
     if outputs.isEmpty { return nil }
+    state.withLock { $0.lastOutput = .now }
+    return outputs
+  }
+
+  /// The outputs of a join: the recent events the feed queued first, and `synced` the first
+  /// time.
+  private func joined(_ recent: [FeedItem<Note>], after seq: UInt64) -> [FeedOutput<Note>] {
+    var outputs = recent.map(FeedOutput.item)
+    let firstSync = state.withLock { state in
+      defer { state.synced = true }
+      return !state.synced
+    }
+    if firstSync { outputs.append(.synced(lastSeq: recent.last?.seq ?? seq)) }
     state.withLock { $0.lastOutput = .now }
     return outputs
   }

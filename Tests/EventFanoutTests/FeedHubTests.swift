@@ -156,3 +156,31 @@ import Testing
     await #expect(throws: ShuttingDown.self) { try await subscription.next() }
   }
 }
+
+@Suite struct FeedJoinFromMemoryTests {
+  @Test func subscribersNearTheLiveEdgeJoinWithoutReadingTheSource() async throws {
+    let log = MemoryLog()
+    for _ in 1...10 { log.append("room") }
+    let hub = FeedHub(source: log)
+    let first = hub.subscribe(to: "room", after: 0, subscriber: nil)
+    defer { first.close() }
+    _ = try await first.collect { !$0.syncedAt().isEmpty }
+    for _ in 11...20 { hub.announce("room", seq: log.append("room")) }
+    _ = try await first.collect { $0.seqs().last == 20 }
+
+    let reads = log.reads.load(ordering: .relaxed)
+    // Resuming within the feed's ring, and at its head: no source read at all.
+    for after: UInt64 in [14, 21] {
+      let head = log.count("room")
+      let late = hub.subscribe(to: "room", after: after, subscriber: nil)
+      let outputs = try await late.collect { !$0.syncedAt().isEmpty }
+      #expect(outputs.seqs() == Array(after + 1..<head + 1))
+      #expect(outputs.syncedAt() == [head])
+      hub.announce("room", seq: log.append("room"))
+      #expect(try await late.collect { !$0.seqs().isEmpty }.seqs() == [log.count("room")])
+      _ = try await first.collect { $0.seqs().last == log.count("room") }
+      late.close()
+    }
+    #expect(log.reads.load(ordering: .relaxed) == reads + 2, "only the feed's own reads")
+  }
+}

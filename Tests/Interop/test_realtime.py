@@ -181,8 +181,9 @@ def test_edits_deletes_reactions_and_membership_events(ch):
     assert events[3].member_joined.user_id == carl.id
     assert events[3].member_joined.member.user.display_name == "Carl"
     assert events[3].member_joined.actor_user_id == owner.id
+    # room_updated carries the room as it is when the event is read (Carl may be gone).
     assert events[4].room_updated.title == "Team 2"
-    assert len(events[4].room_updated.members) == 3
+    assert {owner.id, ben.id} <= {m.user.id for m in events[4].room_updated.members}
     assert events[5].message_deleted.deleted and events[5].message_deleted.body == ""
     assert events[6].member_left.user_id == carl.id
     tail.cancel()

@@ -18,14 +18,11 @@ extension ChatService {
     validation.uuid(request.roomId, field: "room_id")
     try validation.check()
     let roomID = request.roomId.lowercased()
-    if caller.role != .service,
-      try await store.rooms.role(roomID: roomID, user: caller.id) == nil
-    {
-      throw ServiceError.notFound("room")
-    }
-    guard let last = try await store.events.lastSeq(roomID: roomID) else {
-      throw ServiceError.notFound("room")
-    }
+    // One query: whether the caller may see the room, and where its log ends.
+    guard let room = try await store.rooms.subscriptionCheck(roomID: roomID, user: caller.id),
+      room.isMember || caller.role == .service
+    else { throw ServiceError.notFound("room") }
+    let last = room.lastSeq
     try Self.checkResume(after: request.afterSeq, last: last, of: "the room's")
 
     let member = caller.role == .service ? nil : caller.id

@@ -172,9 +172,12 @@ extension ClientConnection: NGHTTP2SessionDelegate {
 
   func endOfStreamSent(_ streamID: Int32) {}
 
+  /// nghttp2 dropped the request before sending it (the connection is going away): the
+  /// server never saw the call, so it is safe to retry, hence UNAVAILABLE.
   func headersNotSent(_ streamID: Int32) {
+    isUsable = false
     streams[streamID]?.fail(
-      RPCError(code: .internalError, message: "the request headers could not be sent"))
+      RPCError(code: .unavailable, message: "the request was not sent: the connection is closing"))
   }
   func pingAcknowledged(_ payload: UInt64) {}
 
