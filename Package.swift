@@ -130,12 +130,25 @@ let package = Package(
         .product(name: "Metrics", package: "swift-metrics"),
       ],
       swiftSettings: strictness),
+    // The OneSignal bridge: the push outbox worker and its HTTP/1.1 client (docs/push.md).
+    .target(
+      name: "PushBridge",
+      dependencies: [
+        "ChatStore", "TLS",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+      ],
+      swiftSettings: strictness),
 
     .executableTarget(
       name: "chatd",
       dependencies: [
         "RPCCore", "HTTP2Transport", "StandardServices", "ChatServices", "ChatStore",
-        "AccessTokens", "TLS", "RPCMetrics", "MetricsEndpoint",
+        "AccessTokens", "TLS", "RPCMetrics", "MetricsEndpoint", "PushBridge",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -196,6 +209,15 @@ let package = Package(
     .testTarget(
       name: "ChatClientTests", dependencies: ["ChatClient", "RPCCore"], swiftSettings: strictness),
     .testTarget(name: "ChatStoreTests", dependencies: ["ChatStore"], swiftSettings: strictness),
+    .testTarget(
+      name: "PushBridgeTests",
+      dependencies: [
+        "PushBridge", "ChatStore", "TLS",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
+      swiftSettings: strictness),
     .testTarget(
       name: "ChatServicesTests",
       dependencies: [

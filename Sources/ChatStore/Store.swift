@@ -15,6 +15,11 @@ public struct StoreConfiguration: Sendable {
   public var maxConnections = 10
   public var acquireTimeout: Duration = .seconds(5)
   public var statementTimeout: Duration? = .seconds(10)
+  /// Push on (OneSignal configured): SendMessage and Follow write push rows, and recipients
+  /// online at send time get theirs after this grace period. Nil (the default): no push rows
+  /// at all. Passed to the SQL functions as the session setting `chatd.push_grace_ms` of every
+  /// pool connection (docs/push.md).
+  public var pushGracePeriod: Duration?
 
   public init(databaseURL: String? = nil, dataDir: String = "./.chatd/") {
     self.databaseURL = databaseURL
@@ -71,6 +76,10 @@ public final class Store: Service, Sendable {
     poolConfiguration.maxConnections = configuration.maxConnections
     poolConfiguration.acquireTimeout = configuration.acquireTimeout
     poolConfiguration.statementTimeout = configuration.statementTimeout
+    if let grace = configuration.pushGracePeriod {
+      let milliseconds = Int64((grace.timeInterval * 1000).rounded())
+      poolConfiguration.settings["chatd.push_grace_ms"] = "\(milliseconds)"
+    }
     try await migrate(poolConfiguration, logger: logger)
     return Store(
       pool: PostgresPool(configuration: poolConfiguration, logger: logger),

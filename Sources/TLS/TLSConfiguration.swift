@@ -41,7 +41,16 @@ public struct TLSClientConfiguration: Sendable, Hashable {
     case file(String)
   }
 
+  /// What the client speaks over TLS, offered with ALPN.
+  public enum ApplicationProtocol: Sendable, Hashable {
+    /// HTTP/2 (gRPC): offers `h2`, and the server must select it.
+    case h2
+    /// HTTP/1.1 (REST clients): offers `http/1.1`; a server that selects nothing is fine too.
+    case http1
+  }
+
   public var trustRoots: TrustRoots
+  public var applicationProtocol: ApplicationProtocol
   /// The name the server's certificate must carry, also sent as SNI; nil: the host dialled.
   public var serverName: String?
   /// PEM: a client certificate chain and its key, for servers that ask for one.
@@ -52,9 +61,10 @@ public struct TLSClientConfiguration: Sendable, Hashable {
   public init(
     trustRoots: TrustRoots = .system, serverName: String? = nil,
     certificateChainFile: String? = nil, privateKeyFile: String? = nil,
-    handshakeTimeout: Duration = .seconds(10)
+    handshakeTimeout: Duration = .seconds(10), applicationProtocol: ApplicationProtocol = .h2
   ) {
     self.trustRoots = trustRoots
+    self.applicationProtocol = applicationProtocol
     self.serverName = serverName
     self.certificateChainFile = certificateChainFile
     self.privateKeyFile = privateKeyFile

@@ -6,11 +6,13 @@ import COpenSSL
 ///
 /// The policy is the same for both roles: TLS 1.2 or newer (1.3 preferred, as OpenSSL
 /// negotiates the highest common version), AEAD ciphers with forward secrecy only, no
-/// renegotiation, no compression, ALPN `h2` only.
+/// renegotiation, no compression, ALPN `h2` only (clients may speak `http/1.1` instead).
 public final class TLSContext: @unchecked Sendable {
   public enum Role: Sendable { case server, client }
 
   public let role: Role
+  /// What a client offers and expects with ALPN (servers: always h2).
+  public let applicationProtocol: TLSClientConfiguration.ApplicationProtocol
   public let handshakeTimeout: Duration
   /// The `SSL_CTX *`; never mutated after init, which is what makes sharing it safe.
   let pointer: OpaquePointer
@@ -59,10 +61,12 @@ public final class TLSContext: @unchecked Sendable {
       SSL_CTX_free(context)
       throw error
     }
-    self.init(pointer: context, role: .server, handshakeTimeout: configuration.handshakeTimeout)
+    self.init(
+      pointer: context, role: .server, applicationProtocol: .h2,
+      handshakeTimeout: configuration.handshakeTimeout)
   }
 
-  /// A client context: verifies the server against `trustRoots`, offers `h2`.
+  /// A client context: verifies the server against `trustRoots`, offers `h2` (or `http/1.1`).
   public convenience init(client configuration: TLSClientConfiguration) throws(TLSError) {
     let context = try Self.makeContext(method: TLS_client_method())
     do throws(TLSError) {
@@ -80,19 +84,30 @@ public final class TLSContext: @unchecked Sendable {
       if let chain = configuration.certificateChainFile {
         try Self.useCertificate(context, chain: chain, key: configuration.privateKeyFile ?? chain)
       }
-      guard copenssl_ctx_offer_alpn_h2(context) == 0 else {
-        throw TLSError.openSSL("cannot set ALPN")
+      let offered: Int32
+      switch configuration.applicationProtocol {
+      case .h2: offered = copenssl_ctx_offer_alpn_h2(context)
+      case .http1:
+        let http1: [UInt8] = [8] + Array("http/1.1".utf8)
+        offered = SSL_CTX_set_alpn_protos(context, http1, UInt32(http1.count))
       }
+      guard offered == 0 else { throw TLSError.openSSL("cannot set ALPN") }
     } catch {
       SSL_CTX_free(context)
       throw error
     }
-    self.init(pointer: context, role: .client, handshakeTimeout: configuration.handshakeTimeout)
+    self.init(
+      pointer: context, role: .client, applicationProtocol: configuration.applicationProtocol,
+      handshakeTimeout: configuration.handshakeTimeout)
   }
 
-  private init(pointer: OpaquePointer, role: Role, handshakeTimeout: Duration) {
+  private init(
+    pointer: OpaquePointer, role: Role,
+    applicationProtocol: TLSClientConfiguration.ApplicationProtocol, handshakeTimeout: Duration
+  ) {
     self.pointer = pointer
     self.role = role
+    self.applicationProtocol = applicationProtocol
     self.handshakeTimeout = handshakeTimeout
   }
 

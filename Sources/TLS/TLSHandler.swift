@@ -134,10 +134,18 @@ public final class TLSHandler: ChannelDuplexHandler, @unchecked Sendable {
       fail(error, context: context)
     case .done:
       let summary = connection.handshakeSummary()
-      // gRPC is HTTP/2 only: a server that did not pick h2 is of no use.
-      if tlsContext.role == .client, summary.applicationProtocol != "h2" {
-        fail(TLSError("the server did not select ALPN h2"), context: context)
-        return
+      // gRPC is HTTP/2 only: a server that did not pick h2 is of no use. An HTTP/1.1 client
+      // takes a server that picked nothing (ALPN is optional there) or http/1.1.
+      if tlsContext.role == .client {
+        switch (tlsContext.applicationProtocol, summary.applicationProtocol) {
+        case (.h2, "h2"), (.http1, nil), (.http1, "http/1.1"): break
+        case (.h2, _):
+          fail(TLSError("the server did not select ALPN h2"), context: context)
+          return
+        case (.http1, _):
+          fail(TLSError("the server did not select ALPN http/1.1"), context: context)
+          return
+        }
       }
       handshakeTimer?.cancel()
       handshakeTimer = nil

@@ -6,6 +6,7 @@ import ChatStore
 import HTTP2Transport
 import Logging
 import MetricsEndpoint
+import PushBridge
 import RPCCore
 import RPCMetrics
 import ServiceLifecycle
@@ -28,6 +29,13 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
   }
   let verifier = try await makeTokenVerifier(configuration, logger: logger)
   let store = try await Store.open(configuration.store, logger: Logger(label: "chatd.store"))
+  let push = try configuration.push.map { push in
+    do {
+      return try PushWorker(store: store, configuration: push, logger: Logger(label: "chatd.push"))
+    } catch {
+      throw ValidationError("OneSignal: \(error)")
+    }
+  }
   let catalog = ChatServiceCatalog(store: store, realtime: configuration.realtime)
   var services = catalog.services()
   var serviceNames = ChatServiceCatalog.serviceNames
@@ -58,8 +66,8 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
 
   // Graceful shutdown runs from the last service to the first: health turns NOT_SERVING,
   // the real-time layer ends every stream (clients resubscribe elsewhere) and retires its
-  // presence, the server drains the calls left, the store closes; metrics are served until
-  // the very end.
+  // presence, the server drains the calls left, the push worker finishes its requests in
+  // flight, the store closes; metrics are served until the very end.
   var lifecycle: [ServiceGroupConfiguration.ServiceConfiguration] = []
   if let registry, let (host, port) = configuration.metricsAddress {
     let pool = PoolMetrics(pool: store.pool)
@@ -70,7 +78,10 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
           logger: Logger(label: "chatd.metrics"))))
   }
   lifecycle += [
-    .init(service: store),
+    .init(service: store)
+  ]
+  if let push { lifecycle.append(.init(service: push)) }
+  lifecycle += [
     .init(service: server),
     .init(service: catalog.realtime),
     .init(service: HealthShutdown(health: health)),

@@ -47,6 +47,8 @@ struct ChatdCommand: AsyncParsableCommand {
 
   @OptionGroup var tls: TLSOptions
 
+  @OptionGroup var push: PushOptions
+
   @Option(
     help:
       "Per-user limit CLASS=RATE/BURST (classes: send, typing, follow, other), repeatable; off turns limits off. Env: CHATD_RATE_LIMIT (comma-separated)."

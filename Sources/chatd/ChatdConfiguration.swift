@@ -3,6 +3,7 @@ import ChatServices
 import ChatStore
 import Foundation
 import HTTP2Transport
+import PushBridge
 import TLS
 
 /// Everything chatd is configured with, checked once at start.
@@ -18,6 +19,8 @@ struct ChatdConfiguration {
   var realtime: RealtimeConfiguration
   /// Where `/metrics` listens; nil: `--metrics-listen off`, and no metrics are recorded.
   var metricsAddress: (host: String, port: Int)?
+  /// Nil: no OneSignal configured, no push rows written.
+  var push: PushConfiguration?
 
   init(command: ChatdCommand) throws {
     let (host, port) = try Self.hostAndPort(command.listen, flag: "--listen")
@@ -40,6 +43,9 @@ struct ChatdConfiguration {
     store = StoreConfiguration(
       databaseURL: command.databaseURL.flatMap { $0.isEmpty ? nil : $0 }, dataDir: command.dataDir)
     identity = try command.identity.configuration()
+    push = try command.push.configuration()
+    // The SQL functions write push rows only when the store's sessions say push is on.
+    store.pushGracePeriod = push?.gracePeriod
     guard command.heartbeatInterval >= 0.05, command.presenceLease >= 0.3 else {
       throw ValidationError("--heartbeat-interval and --presence-lease are too short")
     }

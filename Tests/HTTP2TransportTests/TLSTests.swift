@@ -139,6 +139,17 @@ import Testing
     }
   }
 
+  @Test func anHTTP1ClientContextOffersHTTP1AndTheH2ServerRefusesIt() async throws {
+    let certificates = try Certificates()
+    try await withTLSServer(certificates) { port in
+      let context = try TLSContext(
+        client: .init(trustRoots: .file(certificates.ca), applicationProtocol: .http1))
+      #expect(context.applicationProtocol == .http1)
+      let client = GRPCClient(host: "127.0.0.1", port: port, tls: context, serverName: "localhost")
+      await expectUnavailable(client, mentioning: nil)
+    }
+  }
+
   private func expectUnavailable(_ client: GRPCClient, mentioning text: String?) async {
     do {
       let _: Raw = try await client.unary(

@@ -31,6 +31,8 @@ public final class PostgresPool: Service, Sendable {
     /// First and largest backoff after a failed connect (defaults 50 ms and 2 s).
     public var minBackoff: Duration = .milliseconds(50)
     public var maxBackoff: Duration = .seconds(2)
+    /// Custom `chatd.*` settings of every session (see `StoreConfiguration.pushGracePeriod`).
+    public var settings: [String: String] = [:]
 
     public init(conninfo: String, database: String? = nil) {
       self.conninfo = conninfo
@@ -41,6 +43,7 @@ public final class PostgresPool: Service, Sendable {
       var configuration = PostgresConnection.Configuration(conninfo: conninfo, database: database)
       configuration.connectTimeout = connectTimeout
       configuration.statementTimeout = statementTimeout
+      configuration.settings = settings
       return configuration
     }
   }

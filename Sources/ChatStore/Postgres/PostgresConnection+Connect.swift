@@ -13,6 +13,9 @@ extension PostgresConnection {
       options +=
         " -c statement_timeout=\(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)"
     }
+    for (name, value) in configuration.settings.sorted(by: { $0.key < $1.key }) {
+      options += " -c \(name)=\(value)"
+    }
     // The first dbname is expanded as a full connection string; later keywords override it.
     var parameters: [(String, String)] = [
       ("dbname", configuration.conninfo),

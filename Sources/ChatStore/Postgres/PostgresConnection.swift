@@ -30,6 +30,10 @@ package final class PostgresConnection: @unchecked Sendable {
     package var statementTimeout: Duration? = .seconds(10)
     /// How long connecting may take before it fails as `.unavailable`.
     package var connectTimeout: Duration = .seconds(5)
+    /// Custom settings (`chatd.*`) of every session, sent in the startup packet: the SQL
+    /// functions read them with `current_setting` at no extra round trip. Names and values
+    /// are chatd's own (letters, digits, dots, underscores), never user input.
+    package var settings: [String: String] = [:]
 
     package init(conninfo: String, database: String? = nil) {
       self.conninfo = conninfo

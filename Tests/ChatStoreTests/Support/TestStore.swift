@@ -4,12 +4,18 @@ import Logging
 @testable import ChatStore
 
 /// A migrated, empty database of its own for one suite or test.
-func makeTestStore(maxConnections: Int = 10) async throws -> Store {
+/// A store on a fresh database; `pushGracePeriod` turns push rows on as chatd does.
+func makeTestStore(maxConnections: Int = 10, pushGracePeriod: Duration? = nil) async throws
+  -> Store
+{
   let connection = try await TestCluster.freshDatabase()
   var configuration = PostgresPool.Configuration(
     conninfo: connection.conninfo, database: connection.database)
   configuration.maxConnections = maxConnections
   configuration.acquireTimeout = .seconds(10)
+  if let pushGracePeriod {
+    configuration.settings["chatd.push_grace_ms"] = "\(pushGracePeriod.components.seconds * 1000)"
+  }
   try await Store.migrate(configuration)
   let logger = Logger(label: "test")
   return Store(
