@@ -39,6 +39,10 @@ struct ChatdConfiguration {
     // An empty URL (CHATD_DATABASE_URL=) means none: the embedded cluster.
     store = StoreConfiguration(
       databaseURL: command.databaseURL.flatMap { $0.isEmpty ? nil : $0 }, dataDir: command.dataDir)
+    guard command.databaseMaxConnections > 0 else {
+      throw ValidationError("--database-max-connections must be positive")
+    }
+    store.maxConnections = command.databaseMaxConnections
     identity = try command.identity.configuration()
     guard command.heartbeatInterval >= 0.05, command.presenceLease >= 0.3 else {
       throw ValidationError("--heartbeat-interval and --presence-lease are too short")

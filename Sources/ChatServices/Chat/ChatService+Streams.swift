@@ -23,10 +23,11 @@ extension ChatService {
     {
       throw ServiceError.notFound("room")
     }
-    guard let last = try await store.events.lastSeq(roomID: roomID) else {
+    guard let bounds = try await store.events.bounds(roomID: roomID) else {
       throw ServiceError.notFound("room")
     }
-    try Self.checkResume(after: request.afterSeq, last: last, of: "the room's")
+    try Self.checkResume(after: request.afterSeq, last: bounds.last, of: "the room's")
+    try Self.checkPruned(after: request.afterSeq, pruned: bounds.pruned)
 
     let member = caller.role == .service ? nil : caller.id
     let subscription = realtime.rooms.subscribe(
@@ -119,6 +120,17 @@ extension ChatService {
       code: .outOfRange,
       message: "after_seq \(seq) is beyond \(log) last seq \(last): reload and resubscribe",
       detail: .errorInfo(reason: "AFTER_SEQ_OUT_OF_RANGE"))
+  }
+
+  /// A resume point inside the pruned part of the room's log: replaying from it would skip
+  /// the deleted events silently. The messages themselves stay readable with GetMessages.
+  static func checkPruned(after seq: UInt64, pruned: Int64) throws {
+    guard pruned > 0, seq < UInt64(pruned) else { return }
+    throw RPCError.withDetails(
+      code: .outOfRange,
+      message:
+        "the room's events up to seq \(pruned) were pruned, after_seq \(seq) cannot resume: reload with GetMessages and resubscribe with after_seq >= \(pruned)",
+      detail: .errorInfo(reason: "AFTER_SEQ_PRUNED"))
   }
 }
 

@@ -20,6 +20,17 @@ public struct RoomEventRepository: Sendable {
     ).first?.decode("last_seq")
   }
 
+  /// The room's last seq and how far its log was pruned (`chat_prune_room_events`: events
+  /// with seq <= `pruned` may be gone), nil when there is no such room.
+  public func bounds(roomID: String) async throws -> (last: Int64, pruned: Int64)? {
+    guard
+      let row = try await pool.query(
+        "SELECT last_seq, pruned_seq FROM rooms WHERE id = \(try uuid(roomID))::uuid"
+      ).first
+    else { return nil }
+    return (try row.decode("last_seq"), try row.decode("pruned_seq"))
+  }
+
   /// SubscribeAllRooms: events after `cursor` in (transaction id, row id) order, only from
   /// transactions older than this snapshot's xmin, so none can still commit before them;
   /// resuming from the last event's cursor loses nothing and repeats nothing.
