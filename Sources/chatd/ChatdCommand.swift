@@ -40,6 +40,12 @@ struct ChatdCommand: AsyncParsableCommand {
   )
   var databaseURL: String? = env("DATABASE_URL")
 
+  @Option(
+    help:
+      "Most pool connections to PostgreSQL (chatd also keeps one LISTEN connection). Env: CHATD_DATABASE_MAX_CONNECTIONS."
+  )
+  var databaseMaxConnections: Int = env("DATABASE_MAX_CONNECTIONS").flatMap(Int.init) ?? 10
+
   @Option(help: "Where chatd keeps its state (dev secret, embedded cluster). Env: CHATD_DATA_DIR.")
   var dataDir: String = env("DATA_DIR") ?? "./.chatd/"
 

@@ -42,6 +42,10 @@ struct ChatdConfiguration {
     // An empty URL (CHATD_DATABASE_URL=) means none: the embedded cluster.
     store = StoreConfiguration(
       databaseURL: command.databaseURL.flatMap { $0.isEmpty ? nil : $0 }, dataDir: command.dataDir)
+    guard command.databaseMaxConnections > 0 else {
+      throw ValidationError("--database-max-connections must be positive")
+    }
+    store.maxConnections = command.databaseMaxConnections
     identity = try command.identity.configuration()
     push = try command.push.configuration()
     // The SQL functions write push rows only when the store's sessions say push is on.

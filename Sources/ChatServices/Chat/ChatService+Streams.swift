@@ -18,12 +18,12 @@ extension ChatService {
     validation.uuid(request.roomId, field: "room_id")
     try validation.check()
     let roomID = request.roomId.lowercased()
-    // One query: whether the caller may see the room, and where its log ends.
+    // One query: whether the caller may see the room, and where its log starts and ends.
     guard let room = try await store.rooms.subscriptionCheck(roomID: roomID, user: caller.id),
       room.isMember || caller.role == .service
     else { throw ServiceError.notFound("room") }
-    let last = room.lastSeq
-    try Self.checkResume(after: request.afterSeq, last: last, of: "the room's")
+    try Self.checkResume(after: request.afterSeq, last: room.lastSeq, of: "the room's")
+    try Self.checkPruned(after: request.afterSeq, pruned: room.prunedSeq)
 
     let member = caller.role == .service ? nil : caller.id
     let subscription = realtime.rooms.subscribe(
@@ -116,6 +116,17 @@ extension ChatService {
       code: .outOfRange,
       message: "after_seq \(seq) is beyond \(log) last seq \(last): reload and resubscribe",
       detail: .errorInfo(reason: "AFTER_SEQ_OUT_OF_RANGE"))
+  }
+
+  /// A resume point inside the pruned part of the room's log: replaying from it would skip
+  /// the deleted events silently. The messages themselves stay readable with GetMessages.
+  static func checkPruned(after seq: UInt64, pruned: Int64) throws {
+    guard pruned > 0, seq < UInt64(pruned) else { return }
+    throw RPCError.withDetails(
+      code: .outOfRange,
+      message:
+        "the room's events up to seq \(pruned) were pruned, after_seq \(seq) cannot resume: reload with GetMessages and resubscribe with after_seq >= \(pruned)",
+      detail: .errorInfo(reason: "AFTER_SEQ_PRUNED"))
   }
 }
 

@@ -48,21 +48,22 @@ extension RoomRepository {
 }
 
 extension RoomRepository {
-  /// What SubscribeRoom checks before it subscribes, in one query: the room's last seq and
-  /// whether `user` is a member; nil when there is no such room.
+  /// What SubscribeRoom checks before it subscribes, in one query: the room's last seq, the
+  /// seq below which its events were pruned, and whether `user` is a member; nil when there
+  /// is no such room.
   public func subscriptionCheck(roomID: String, user: String) async throws
-    -> (lastSeq: Int64, isMember: Bool)?
+    -> (lastSeq: Int64, prunedSeq: Int64, isMember: Bool)?
   {
     guard let room = try? uuid(roomID) else { return nil }
     guard
       let row = try await pool.query(
         """
-        SELECT r.last_seq, EXISTS (
+        SELECT r.last_seq, r.pruned_seq, EXISTS (
           SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = \(user)) AS member
         FROM rooms r WHERE r.id = \(room)::uuid
         """
       ).first
     else { return nil }
-    return (try row.decode("last_seq"), try row.decode("member"))
+    return (try row.decode("last_seq"), try row.decode("pruned_seq"), try row.decode("member"))
   }
 }
