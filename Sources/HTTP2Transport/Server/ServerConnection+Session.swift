@@ -79,4 +79,8 @@ extension ServerConnection: NGHTTP2SessionDelegate {
   }
 
   func goAwayReceived(lastStreamID: Int32, errorCode: UInt32) {}
+
+  func settingsReceived() {
+    prefaceCompleted()
+  }
 }
