@@ -480,7 +480,8 @@ def test_slowloris_preface(target):
         clients = [Attacker(target.address, preface=False) for _ in range(20)]
         started = time.monotonic()
         sent = 0
-        while time.monotonic() - started < PREFACE_TIMEOUT + 4 and sent < len(PREFACE):
+        while time.monotonic() - started < PREFACE_TIMEOUT + 4 and sent < len(PREFACE) \
+                and not all(c.closed for c in clients):
             for client in clients:
                 client.send(PREFACE[sent : sent + 1])
             sent += 1
@@ -501,8 +502,8 @@ def test_slowloris_preface(target):
 
 
 def test_stream_id_exhaustion(target):
-    """The highest stream id (2^31 - 1) is served; a stream id going backwards after it (a
-    client wrapping around) is a connection error: GOAWAY PROTOCOL_ERROR."""
+    """The highest stream id (2^31 - 1) is served, and then the connection drains with GOAWAY
+    (no stream can follow it); a client wrapping around to stream 1 gets no new call."""
     def attack() -> Outcome:
         client = Attacker(target.address)
         highest = 2**31 - 1
@@ -515,10 +516,13 @@ def test_stream_id_exhaustion(target):
         served = highest in client.ended and highest - 2 in client.ended
         client.send(client.headers(1) + frame(DATA, END_STREAM, 1, HEALTH_REQUEST))
         answer = client.wait_answered(5)
+        client.read(0.5)
+        wrapped_answered = 1 in client.ended
         client.close()
         return Outcome(answer, "streams 2^31-3 and 2^31-1, then 1",
-                       {"highest ids served": served})
+                       {"highest ids served": served, "stream 1 served": wrapped_answered})
 
     outcome = under_attack(target, "stream-id exhaustion", attack)
     assert outcome.extra["highest ids served"]
+    assert not outcome.extra["stream 1 served"]
     assert outcome.answer.startswith("GOAWAY") or outcome.answer == "closed"
