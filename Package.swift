@@ -250,3 +250,42 @@ let package = Package(
       path: "Benchmarks/Fanout", swiftSettings: strictness),
   ]
 )
+
+// libFuzzer targets (Fuzz/, run by scripts/fuzz). Declared only when CHATD_FUZZ is set: they
+// have no `main` (libFuzzer supplies it) and link only with `-sanitize=fuzzer`, which
+// scripts/fuzz passes to every module in a build folder of its own (.build-fuzz), so the
+// modules under test are instrumented for coverage and AddressSanitizer too.
+if Context.environment["CHATD_FUZZ"] != nil {
+  let fuzzSettings: [SwiftSetting] = strictness
+  package.targets += [
+    .target(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),
+    .target(
+      name: "FuzzSupport", dependencies: ["CFuzzerDriver"], path: "Fuzz/FuzzSupport",
+      swiftSettings: fuzzSettings),
+    .executableTarget(
+      name: "FuzzDeframer", dependencies: ["FuzzSupport", "HTTP2Transport"],
+      path: "Fuzz/FuzzDeframer", swiftSettings: fuzzSettings),
+    .executableTarget(
+      name: "FuzzMetadata", dependencies: ["FuzzSupport", "HTTP2Transport", "RPCCore"],
+      path: "Fuzz/FuzzMetadata", swiftSettings: fuzzSettings),
+    .executableTarget(
+      name: "FuzzProtoDecode",
+      dependencies: ["FuzzSupport", "ChatProtos", "StandardProtos", "ProtoBridge"],
+      path: "Fuzz/FuzzProtoDecode", swiftSettings: fuzzSettings),
+    .executableTarget(
+      name: "FuzzToken",
+      dependencies: [
+        "FuzzSupport", "ChatServices", .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      path: "Fuzz/FuzzToken", swiftSettings: fuzzSettings),
+    .executableTarget(
+      name: "FuzzServerConnection",
+      dependencies: [
+        "FuzzSupport", "HTTP2Transport", "RPCCore", "StandardServices",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOEmbedded", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      path: "Fuzz/FuzzServerConnection", swiftSettings: fuzzSettings),
+  ]
+}

@@ -28,6 +28,12 @@ struct ChatdCommand: AsyncParsableCommand {
       "Seconds a connection may stay without streams (0: forever). Env: CHATD_MAX_CONNECTION_IDLE.")
   var maxConnectionIdle: Int = env("MAX_CONNECTION_IDLE").flatMap(Int.init) ?? 1800
 
+  @Option(
+    help:
+      "Seconds a new connection has to send the HTTP/2 preface (0: forever). Env: CHATD_PREFACE_TIMEOUT."
+  )
+  var prefaceTimeout: Double = env("PREFACE_TIMEOUT").flatMap(Double.init) ?? 10
+
   @Option(help: "Seconds before a connection is drained (0: never). Env: CHATD_MAX_CONNECTION_AGE.")
   var maxConnectionAge: Int = env("MAX_CONNECTION_AGE").flatMap(Int.init) ?? 0
 

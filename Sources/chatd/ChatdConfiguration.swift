@@ -34,6 +34,8 @@ struct ChatdConfiguration {
       command.keepaliveInterval > 0 ? .seconds(command.keepaliveInterval) : nil
     server.maxConnectionIdle =
       command.maxConnectionIdle > 0 ? .seconds(command.maxConnectionIdle) : nil
+    server.prefaceTimeout =
+      command.prefaceTimeout > 0 ? .milliseconds(Int(command.prefaceTimeout * 1000)) : nil
     server.maxConnectionAge =
       command.maxConnectionAge > 0 ? .seconds(command.maxConnectionAge) : nil
     server.shutdownGracePeriod = .seconds(max(0, command.shutdownGrace))

@@ -197,6 +197,21 @@ final class RecordingClient: NGHTTP2SessionDelegate {
     #expect(client.responses[id]?.field("grpc-message") == "the deadline was exceeded")
   }
 
+  @Test func connectionWithoutPrefaceClosesAtThePrefaceTimeout() throws {
+    // A slowloris client: part of the preface, then nothing.
+    try channel.writeInbound(ByteBuffer(bytes: Array("PRI * HTTP".utf8)))
+    loop.advanceTime(by: .milliseconds(9_999))
+    #expect(channel.isActive)
+    loop.advanceTime(by: .milliseconds(1))
+    #expect(!channel.isActive)
+  }
+
+  @Test func prefaceTimeoutSparesAClientThatSentItsSettings() throws {
+    try pump()
+    loop.advanceTime(by: .seconds(11))
+    #expect(channel.isActive)
+  }
+
   @Test func keepaliveSurvivesAnsweredPingsAndClosesOnSilence() throws {
     try pump()
     // The client's session acknowledges the PING: the connection stays.

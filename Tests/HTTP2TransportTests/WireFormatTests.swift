@@ -28,6 +28,20 @@ import Testing
       #expect(GRPCTimeout.parse(GRPCTimeout.format(duration))! >= duration)
     }
   }
+
+  /// Found by FuzzMetadata: the largest grpc-timeout ("99999999H", about 11,000 years)
+  /// overflowed when formatted back, trapping the client that sets such a deadline.
+  @Test func formatsTheLongestTimeoutsWithoutOverflow() {
+    #expect(GRPCTimeout.format(.seconds(99_999_999 * 3_600)) == "99999999H")
+    #expect(GRPCTimeout.format(.seconds(Int64.max)) == "99999999H")
+    #expect(GRPCTimeout.format(.seconds(100_000)) == "100000S")
+    #expect(GRPCTimeout.format(.milliseconds(99_999_500)) == "99999500m")
+    #expect(GRPCTimeout.format(.seconds(-5)) == "0n")
+    let longest = GRPCTimeout.parse("99999999H")!
+    #expect(GRPCTimeout.parse(GRPCTimeout.format(longest)) == longest)
+    let odd = Duration.seconds(200_000) + .nanoseconds(1)
+    #expect(GRPCTimeout.parse(GRPCTimeout.format(odd))! >= odd)
+  }
 }
 
 @Suite struct PercentEncodingTests {

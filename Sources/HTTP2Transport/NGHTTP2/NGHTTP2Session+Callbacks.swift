@@ -25,6 +25,13 @@ protocol NGHTTP2SessionDelegate: AnyObject {
   func headersNotSent(_ streamID: Int32)
   func pingAcknowledged(_ payload: UInt64)
   func goAwayReceived(lastStreamID: Int32, errorCode: UInt32)
+  /// A SETTINGS frame from the peer (not an acknowledgement): on a server, the first one
+  /// completes the client's connection preface.
+  func settingsReceived()
+}
+
+extension NGHTTP2SessionDelegate {
+  func settingsReceived() {}
 }
 
 // C callbacks cannot capture: they reach their session through user data, and these
@@ -37,6 +44,7 @@ private let headersType = UInt8(NGHTTP2_HEADERS.rawValue)
 private let dataType = UInt8(NGHTTP2_DATA.rawValue)
 private let pingType = UInt8(NGHTTP2_PING.rawValue)
 private let goAwayType = UInt8(NGHTTP2_GOAWAY.rawValue)
+private let settingsType = UInt8(NGHTTP2_SETTINGS.rawValue)
 private let endStreamFlag = UInt8(NGHTTP2_FLAG_END_STREAM.rawValue)
 private let ackFlag = UInt8(NGHTTP2_FLAG_ACK.rawValue)
 
@@ -74,6 +82,8 @@ extension NGHTTP2Session {
           $0.loadUnaligned(as: UInt64.self)
         }
         delegate.pingAcknowledged(UInt64(bigEndian: payload))
+      case settingsType where header.flags & ackFlag == 0:
+        delegate.settingsReceived()
       case goAwayType:
         delegate.goAwayReceived(
           lastStreamID: frame.pointee.goaway.last_stream_id,

@@ -13,6 +13,11 @@ public struct GRPCServerConfiguration: Sendable {
   public var initialWindowSize: UInt32 = 1024 * 1024
   /// SETTINGS_MAX_HEADER_LIST_SIZE: larger header blocks are refused.
   public var maxHeaderListSize: UInt32 = 16 * 1024
+  /// How long a new connection has to send the HTTP/2 connection preface and its first
+  /// SETTINGS frame (counted from accept, so a TLS handshake is included); slower ones are
+  /// closed. Without it a client trickling the preface a byte at a time (slowloris) holds a
+  /// socket until the idle timeout. Nil: no limit.
+  public var prefaceTimeout: Duration? = .seconds(10)
   /// Interval of server PINGs on a connection; a PING unanswered after `keepaliveTimeout`
   /// closes it. Nil disables them.
   public var keepaliveInterval: Duration? = .seconds(2 * 60 * 60)

@@ -4,6 +4,9 @@ import NIOCore
 struct ConnectionLifecycle {
   var started = false
   var draining = false
+  /// The client's preface and first SETTINGS arrived; until then `preface` is armed.
+  var prefaceReceived = false
+  var preface: Scheduled<Void>?
   var keepalive: RepeatedTask?
   var keepaliveDeadline: Scheduled<Void>?
   var pingsSent: UInt64 = 0
@@ -15,18 +18,31 @@ struct ConnectionLifecycle {
   var grace: Scheduled<Void>?
 
   mutating func cancelAll() {
+    preface?.cancel()
     keepalive?.cancel()
     keepaliveDeadline?.cancel()
     idle?.cancel()
     age?.cancel()
     finalGoAway?.cancel()
     grace?.cancel()
-    self = ConnectionLifecycle(started: started, draining: draining, idleSince: idleSince)
+    self = ConnectionLifecycle(
+      started: started, draining: draining, prefaceReceived: prefaceReceived, idleSince: idleSince
+    )
   }
 }
 
 extension ServerConnection {
   func startTimers() {
+    if let timeout = configuration.prefaceTimeout {
+      lifecycle.preface = eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+        self.lifecycle.preface = nil
+        guard !self.lifecycle.prefaceReceived else { return }
+        self.logger.debug(
+          "closing a connection that did not send the HTTP/2 preface in time",
+          metadata: ["peer": "\(self.peer)"])
+        self.closeNow()
+      }
+    }
     if let interval = configuration.keepaliveInterval {
       lifecycle.keepalive = eventLoop.scheduleRepeatedTask(
         initialDelay: TimeAmount(interval), delay: TimeAmount(interval)
@@ -86,6 +102,14 @@ extension ServerConnection {
         metadata: ["peer": "\(self.peer)"])
       self.closeNow()
     }
+  }
+
+  /// The first SETTINGS frame ends the preface: nghttp2 has checked the magic before it.
+  func prefaceCompleted() {
+    guard !lifecycle.prefaceReceived else { return }
+    lifecycle.prefaceReceived = true
+    lifecycle.preface?.cancel()
+    lifecycle.preface = nil
   }
 
   func keepaliveAcknowledged(_ payload: UInt64) {

@@ -7,6 +7,12 @@ extension ServerConnection: NGHTTP2SessionDelegate {
       id: streamID, connection: self, maxMessageSize: configuration.maxReceiveMessageSize)
     observer?.streamOpened()
     streamCountChanged()
+    // The client has used the last stream id (2^31 - 1): it can open no other stream here, so
+    // the connection drains like an old one, and a GOAWAY tells the client to reconnect
+    // rather than wrap around (which nghttp2 would silently ignore).
+    if streamID == Int32.max {
+      beginGracefulShutdown(grace: configuration.shutdownGracePeriod)
+    }
   }
 
   func headerReceived(
@@ -79,4 +85,8 @@ extension ServerConnection: NGHTTP2SessionDelegate {
   }
 
   func goAwayReceived(lastStreamID: Int32, errorCode: UInt32) {}
+
+  func settingsReceived() {
+    prefaceCompleted()
+  }
 }

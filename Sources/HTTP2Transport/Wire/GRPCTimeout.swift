@@ -22,16 +22,23 @@ enum GRPCTimeout {
 
   /// The shortest exact-enough encoding: the finest unit whose amount fits in 8 digits.
   static func format(_ duration: Duration) -> String {
-    let nanoseconds = max(
-      0,
-      duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
-    let units: [(Int64, Character)] = [
-      (1, "n"), (1_000, "u"), (1_000_000, "m"), (1_000_000_000, "S"), (60_000_000_000, "M"),
-      (3_600_000_000_000, "H"),
-    ]
-    for (scale, unit) in units {
-      // Round up so a deadline is never shortened.
-      let amount = (nanoseconds + scale - 1) / scale
+    let (seconds, attoseconds) = duration.components
+    guard seconds >= 0 else { return "0n" }
+    // Below 100,000 s a duration fits in nanoseconds, and milliseconds still fit in 8 digits.
+    // Longer ones (a grpc-timeout reaches 11,000 years, a Duration much further) would
+    // overflow as nanoseconds: they are counted in whole seconds, rounded up.
+    if seconds < 100_000 {
+      let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+      let units: [(Int64, Character)] = [(1, "n"), (1_000, "u"), (1_000_000, "m")]
+      for (scale, unit) in units {
+        // Round up so a deadline is never shortened.
+        let amount = (nanoseconds + scale - 1) / scale
+        if amount <= 99_999_999 { return "\(amount)\(unit)" }
+      }
+    }
+    let wholeSeconds = attoseconds > 0 && seconds < .max ? seconds + 1 : seconds
+    for (scale, unit) in [(Int64(1), "S"), (60, "M"), (3_600, "H")] {
+      let amount = wholeSeconds / scale + (wholeSeconds % scale == 0 ? 0 : 1)
       if amount <= 99_999_999 { return "\(amount)\(unit)" }
     }
     return "99999999H"
