@@ -20,7 +20,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
   /// The server sent GOAWAY or the socket closed: new calls need a new connection.
   private(set) var isUsable = true
   /// Why the connection failed (a TLS handshake error, say), for the calls it fails.
-  private var failure: (any Error)?
+  private(set) var failure: (any Error)?
 
   init(eventLoop: any EventLoop, authority: String, scheme: String, maxMessageSize: Int) {
     self.eventLoop = eventLoop
@@ -70,7 +70,9 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     context.fireChannelInactive()
   }
 
-  private var closedError: RPCError {
+  /// Why new calls cannot use this connection; carries the failure (a TLS handshake error,
+  /// say) when there was one.
+  var closedError: RPCError {
     RPCError(
       code: .unavailable,
       message: failure.map { "the connection failed: \($0)" } ?? "the connection is closed")

@@ -92,10 +92,16 @@ public final class GRPCClient: RPCClientTransport, Sendable {
       do {
         let (channel, connection) = try await future.get()
         stream = try await channel.eventLoop.submit { () throws -> ClientStream? in
-          guard connection.isUsable, channel.isActive else { return nil }
+          guard connection.isUsable, channel.isActive else {
+            // A connection that failed (TLS verification, say) fails the call with its
+            // reason; one that merely closed is replaced.
+            if connection.failure != nil { throw connection.closedError }
+            return nil
+          }
           return try connection.open(method, options: options)
         }.get()
       } catch let error as RPCError {
+        current.withLock { if $0 === future { $0 = nil } }
         throw error
       } catch {
         current.withLock { if $0 === future { $0 = nil } }
