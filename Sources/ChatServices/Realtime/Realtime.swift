@@ -42,9 +42,6 @@ public final class Realtime: Service, Sendable {
     self.logger = logger
   }
 
-  /// Open subscriptions on this process (room and user streams).
-  public var subscriptionCount: Int { rooms.subscriptionCount + users.subscriptionCount }
-
   public func run() async throws {
     let bus = store.listener.events()
     await withDiscardingTaskGroup { group in

@@ -26,8 +26,6 @@ final class StreamGauges: Sendable {
     return try await body()
   }
 
-  func count(_ kind: Kind) -> Int { counts.withLock { $0[kind] ?? 0 } }
-
   private func change(_ kind: Kind, by delta: Int) {
     let value = counts.withLock { counts in
       counts[kind, default: 0] += delta
