@@ -37,9 +37,13 @@ public final class Store: Service, Sendable {
   let logger: Logger
   /// SendMessage's group commit, shared by every caller of `messages`.
   let appends: AppendBatcher
+  /// SubscribeRoom's checks, coalesced across a burst of subscriptions.
+  let subscriptionChecks: RoomRepository.SubscriptionChecks
 
   public var users: UserRepository { UserRepository(pool: pool) }
-  public var rooms: RoomRepository { RoomRepository(pool: pool) }
+  public var rooms: RoomRepository {
+    RoomRepository(pool: pool, subscriptionChecks: subscriptionChecks)
+  }
   public var messages: MessageRepository { MessageRepository(pool: pool, appends: appends) }
   public var follows: FollowRepository { FollowRepository(pool: pool) }
   public var notifications: NotificationRepository { NotificationRepository(pool: pool) }
@@ -56,6 +60,7 @@ public final class Store: Service, Sendable {
     self.cluster = cluster
     self.logger = logger
     appends = AppendBatcher(pool: pool)
+    subscriptionChecks = RoomRepository.subscriptionChecks(pool: pool)
   }
 
   /// Starts the embedded cluster when there is no database URL, migrates the database under

@@ -19,6 +19,8 @@ final class Feed<Source: FeedSource>: Sendable {
     var fetching = false
     var recent: RecentItems<Note>
     var subscribers: [ObjectIdentifier: FeedSubscription<Source>] = [:]
+    /// Replay reads under way, by the seq they start after.
+    var pages: [UInt64: Task<[FeedItem<Note>], any Error>] = [:]
   }
 
   init(key: String, recentCapacity: Int) {
@@ -67,6 +69,20 @@ final class Feed<Source: FeedSource>: Sendable {
         source: subscription.hub.source, pageSize: subscription.hub.configuration.pageSize)
     }
     return recent
+  }
+
+  /// A replay's page of the source after `seq`. Subscribers that replay from the same point at
+  /// the same time (a burst of new subscriptions to a room, a reconnect storm after a restart)
+  /// share one read instead of each taking a pool connection for the same rows.
+  func page(after seq: UInt64, source: Source, limit: Int) async throws -> [FeedItem<Note>] {
+    let read = state.withLock { state in
+      if let read = state.pages[seq] { return read }
+      let read = Task { try await source.items(of: key, after: seq, limit: limit) }
+      state.pages[seq] = read
+      return read
+    }
+    defer { state.withLock { if $0.pages[seq] == read { $0.pages[seq] = nil } } }
+    return try await read.value
   }
 
   /// The bus announced `seq`: read up to it unless a read is already under way.

@@ -156,4 +156,31 @@ import Testing
         _ = try await store.rooms.update(roomID: "x'; --", actor: "alice", title: "t")
       } == .notFound)
   }
+
+  @Test func aBurstOfSubscriptionChecksAnswersEachCallerCorrectly() async throws {
+    let room = try await store.rooms.createGroup(owner: "alice", title: "burst", members: ["bob"])
+    let unknown = UUID().uuidString
+    let last = try await store.events.lastSeqs(roomIDs: [room.id])[room.id]
+    // More concurrent checks than the pool has connections: they share a few queries.
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      for index in 0..<600 {
+        group.addTask {
+          switch index % 4 {
+          case 0:
+            let check = try await store.rooms.subscriptionCheck(roomID: room.id, user: "bob")
+            #expect(check?.isMember == true)
+            #expect(check?.lastSeq == last)
+          case 1:
+            let check = try await store.rooms.subscriptionCheck(roomID: room.id, user: "carol")
+            #expect(check?.isMember == false)
+          case 2:
+            #expect(try await store.rooms.subscriptionCheck(roomID: unknown, user: "bob") == nil)
+          default:
+            #expect(try await store.rooms.subscriptionCheck(roomID: "x'; --", user: "bob") == nil)
+          }
+        }
+      }
+      try await group.waitForAll()
+    }
+  }
 }

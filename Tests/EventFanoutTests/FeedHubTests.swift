@@ -158,6 +158,26 @@ import Testing
 }
 
 @Suite struct FeedJoinFromMemoryTests {
+  @Test func aBurstOfReplaysFromOnePointSharesTheirReads() async throws {
+    let log = MemoryLog(latency: .milliseconds(200))
+    for _ in 1...5 { log.append("room") }
+    let hub = FeedHub(source: log)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      for _ in 0..<200 {
+        group.addTask {
+          let subscription = hub.subscribe(to: "room", after: 0, subscriber: nil)
+          defer { subscription.close() }
+          let replay = try await subscription.collect { !$0.syncedAt().isEmpty }
+          #expect(replay.seqs() == [1, 2, 3, 4, 5])
+        }
+      }
+      try await group.waitForAll()
+    }
+    // One read per page would be 200; shared, it is one, or a few when a replay starts
+    // after the first read finished (those join from memory or share the next read).
+    #expect(log.reads.load(ordering: .relaxed) < 20)
+  }
+
   @Test func subscribersNearTheLiveEdgeJoinWithoutReadingTheSource() async throws {
     let log = MemoryLog()
     for _ in 1...10 { log.append("room") }

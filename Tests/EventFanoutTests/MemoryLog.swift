@@ -10,6 +10,12 @@ final class MemoryLog: FeedSource, Sendable {
 
   private let logs = Mutex<[String: [UInt64]]>([:])
   let reads = Atomic<Int>(0)
+  /// How long each read takes (a database round trip, for tests of concurrent replays).
+  let latency: Duration
+
+  init(latency: Duration = .zero) {
+    self.latency = latency
+  }
 
   /// Appends the next event of `key` and returns its seq.
   @discardableResult
@@ -26,7 +32,7 @@ final class MemoryLog: FeedSource, Sendable {
 
   func items(of key: String, after seq: UInt64, limit: Int) async throws -> [FeedItem<String>] {
     reads.add(1, ordering: .relaxed)
-    await Task.yield()
+    if latency > .zero { try await Task.sleep(for: latency) } else { await Task.yield() }
     let log = logs.withLock { $0[key] ?? [] }
     return log.drop { $0 <= seq }.prefix(limit).map(Self.item)
   }

@@ -48,22 +48,51 @@ extension RoomRepository {
 }
 
 extension RoomRepository {
-  /// What SubscribeRoom checks before it subscribes, in one query: the room's last seq, the
-  /// seq below which its events were pruned, and whether `user` is a member; nil when there
-  /// is no such room.
-  public func subscriptionCheck(roomID: String, user: String) async throws
-    -> (lastSeq: Int64, prunedSeq: Int64, isMember: Bool)?
-  {
+  /// What SubscribeRoom checks before it subscribes.
+  public struct SubscriptionCheck: Sendable {
+    /// The room's last seq.
+    public var lastSeq: Int64
+    /// The seq below which the room's events were pruned (0: none).
+    public var prunedSeq: Int64
+    /// Whether the user is a member.
+    public var isMember: Bool
+  }
+
+  struct SubscriptionKey: Hashable, Sendable {
+    var room: String
+    var user: String
+  }
+
+  typealias SubscriptionChecks = ReadCoalescer<SubscriptionKey, SubscriptionCheck>
+
+  /// The store's one coalescer of subscription checks: two queries at most in flight (the
+  /// rest of the pool stays free for sends), up to 1,000 checks each.
+  static func subscriptionChecks(pool: PostgresPool) -> SubscriptionChecks {
+    SubscriptionChecks(maxInFlight: 2, maxBatch: 1_000) { keys in
+      let rows = try await pool.query(
+        """
+        SELECT x.n, r.last_seq, r.pruned_seq, EXISTS (
+          SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = x.user_id) AS member
+        FROM unnest(\(keys.map(\.room))::uuid[], \(keys.map(\.user))::text[])
+          WITH ORDINALITY AS x (room_id, user_id, n)
+        JOIN rooms r ON r.id = x.room_id
+        """
+      ).rows
+      var checks: [SubscriptionKey: SubscriptionCheck] = [:]
+      for row in rows {
+        let index: Int = try row.decode("n")
+        checks[keys[index - 1]] = SubscriptionCheck(
+          lastSeq: try row.decode("last_seq"), prunedSeq: try row.decode("pruned_seq"),
+          isMember: try row.decode("member"))
+      }
+      return checks
+    }
+  }
+
+  /// What SubscribeRoom checks before it subscribes, in one query shared with the other
+  /// subscriptions of a burst; nil when there is no such room.
+  public func subscriptionCheck(roomID: String, user: String) async throws -> SubscriptionCheck? {
     guard let room = try? uuid(roomID) else { return nil }
-    guard
-      let row = try await pool.query(
-        """
-        SELECT r.last_seq, r.pruned_seq, EXISTS (
-          SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = \(user)) AS member
-        FROM rooms r WHERE r.id = \(room)::uuid
-        """
-      ).first
-    else { return nil }
-    return (try row.decode("last_seq"), try row.decode("pruned_seq"), try row.decode("member"))
+    return try await subscriptionChecks.value(for: SubscriptionKey(room: room, user: user))
   }
 }

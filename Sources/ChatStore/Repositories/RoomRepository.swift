@@ -4,6 +4,7 @@ import Foundation
 /// the SQL functions: non-members get `.notFound`, insufficient roles `.permissionDenied`.
 public struct RoomRepository: Sendable {
   let pool: PostgresPool
+  let subscriptionChecks: SubscriptionChecks
 
   /// Gets or creates the direct room of two users; concurrent calls return one room.
   /// `.invalidInput` for oneself, `.notFound` for an unknown peer.
