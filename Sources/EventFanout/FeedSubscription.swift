@@ -79,7 +79,8 @@ public final class FeedSubscription<Source: FeedSource>: Sendable {
       let outputs = joined(recent, after: seq)
       return outputs.isEmpty ? nil : outputs
     }
-    let page = try await feed.page(after: seq, source: hub.source, limit: hub.configuration.pageSize)
+    let page = try await feed.page(
+      after: seq, source: hub.source, limit: hub.configuration.pageSize)
     let last = page.last?.seq ?? seq
     var outputs = page.map(FeedOutput.item)
     if page.count < hub.configuration.pageSize, let recent = feed.join(self, after: last) {
