@@ -94,7 +94,7 @@ start_chatd() {
   port="$(free_port)"
   mkdir -p "$WORK/$name"
   CHATD_DATA_DIR="$WORK/$name" "$CHATD_BINARY" --listen "127.0.0.1:$port" --rate-limit off \
-    --max-concurrent-streams 100000 --shutdown-grace 2 "$@" >>"$WORK/$name.log" 2>&1 &
+    --max-concurrent-streams 100000 --shutdown-grace 2 --metrics-listen off "$@" >>"$WORK/$name.log" 2>&1 &
   PID[$name]=$!
   PORT[$name]=$port
   for _ in $(seq 600); do

@@ -30,18 +30,12 @@ public final class MetricsEndpoint: Service, Sendable {
 
   /// Listens until graceful shutdown, then closes the listener and every scrape connection.
   public func run() async throws {
-    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-      .childChannelInitializer { [weak self] channel in
-        channel.eventLoop.makeCompletedFuture {
-          guard let self else { return }
-          try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-            withErrorHandling: true)
-          try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(render: self.render))
-          self.track(channel)
-        }
-      }
-      .bind(host: host, port: port).get()
+    let channel: any Channel
+    do {
+      channel = try await bind()
+    } catch {
+      throw ListenError(host: host, port: port, underlying: error)
+    }
     let address = channel.localAddress
     logger.info(
       "metrics listening",
@@ -56,6 +50,32 @@ public final class MetricsEndpoint: Service, Sendable {
     for connection in connections.withLock({ Array($0.values) }) {
       try? await connection.close()
     }
+  }
+
+  /// The endpoint could not listen (another process has the port, say): chatd exits with it.
+  public struct ListenError: Error, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var underlying: any Error
+
+    public var description: String {
+      "the metrics endpoint cannot listen on \(host):\(port) (--metrics-listen; 'off' disables it): \(underlying)"
+    }
+  }
+
+  private func bind() async throws -> any Channel {
+    try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+      .childChannelInitializer { [weak self] channel in
+        channel.eventLoop.makeCompletedFuture {
+          guard let self else { return }
+          try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+            withErrorHandling: true)
+          try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(render: self.render))
+          self.track(channel)
+        }
+      }
+      .bind(host: host, port: port).get()
   }
 
   /// One scrape's body.

@@ -4,7 +4,9 @@ one of two instances loses and repeats nothing for a subscriber that moves to th
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import subprocess
 import threading
 import time
@@ -15,7 +17,8 @@ import grpc
 import pytest
 
 from chatd_interop import protos
-from chatd_interop.server import REPO_ROOT, ChatdProcess, chatd_binary
+from chatd_interop.server import (REPO_ROOT, TEST_JWT_SECRET, ChatdProcess, chatd_binary,
+                                  fresh_database)
 from chatd_interop.streams import Tail
 from chatd_interop.users import User
 
@@ -79,6 +82,32 @@ def test_database_max_connections_sizes_the_pool(tmp_path):
         stdin=subprocess.DEVNULL, timeout=30, cwd=tmp_path)
     assert rejected.returncode != 0
     assert "--database-max-connections must be positive" in rejected.stderr
+
+
+def test_a_port_in_use_makes_chatd_exit_with_the_reason(tmp_path):
+    """A listener that cannot bind ends the process with an error naming the flag: before,
+    a taken metrics port stopped the store while the gRPC port kept answering UNAVAILABLE and
+    the process never exited."""
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen(1)
+    taken = f"127.0.0.1:{holder.getsockname()[1]}"
+    try:
+        for args, message in [
+            (["--listen", taken], f"cannot listen on {taken} (--listen)"),
+            (["--listen", "127.0.0.1:0", "--metrics-listen", taken],
+             f"the metrics endpoint cannot listen on {taken} (--metrics-listen"),
+        ]:
+            env = dict(os.environ) | {"CHATD_DATA_DIR": str(tmp_path / "data"),
+                                      "CHATD_JWT_SECRET": TEST_JWT_SECRET}
+            if env.get("CHATD_TEST_DATABASE_URL"):
+                env["CHATD_DATABASE_URL"] = fresh_database(env["CHATD_TEST_DATABASE_URL"])
+            failed = subprocess.run([str(chatd_binary()), *args], capture_output=True, text=True,
+                                    stdin=subprocess.DEVNULL, timeout=60, cwd=tmp_path, env=env)
+            assert failed.returncode != 0, failed.stderr
+            assert message in failed.stderr, failed.stderr
+    finally:
+        holder.close()
 
 
 @pytest.fixture(scope="module")

@@ -73,8 +73,10 @@ public final class GRPCServer: Service, Sendable {
         defer { state.addressWaiters = [] }
         return state.addressWaiters
       }
-      for waiter in waiters { waiter.resume(throwing: error) }
-      throw error
+      let failure = ListenError(
+        host: configuration.host, port: configuration.port, underlying: error)
+      for waiter in waiters { waiter.resume(throwing: failure) }
+      throw failure
     }
     let address = channel.localAddress!
     let waiters = state.withLock { state in
@@ -94,12 +96,19 @@ public final class GRPCServer: Service, Sendable {
         metadata: ["address": "\(listening)"])
     }
 
-    try await withGracefulShutdownHandler {
-      try await channel.closeFuture.get()
-    } onGracefulShutdown: {
-      self.shutdownGracefully()
+    // Cancellation (another service of the process failed) closes everything at once: a
+    // server left listening without its database would answer every call UNAVAILABLE and
+    // keep the process from exiting with the real error.
+    try await withTaskCancellationHandler {
+      try await withGracefulShutdownHandler {
+        try await channel.closeFuture.get()
+      } onGracefulShutdown: {
+        self.shutdownGracefully()
+      }
+      try await drainConnections()
+    } onCancel: {
+      self.closeNow()
     }
-    try await drainConnections()
   }
 
   private func bind() async throws -> any Channel {
@@ -158,11 +167,32 @@ public final class GRPCServer: Service, Sendable {
     }
   }
 
+  /// Stops accepting and closes every connection without a grace period.
+  private func closeNow() {
+    let (listening, connections) = state.withLock { state in
+      state.draining = true
+      return (state.listening, Array(state.connections.values))
+    }
+    listening?.close(promise: nil)
+    for connection in connections { connection.close(promise: nil) }
+  }
+
   private func drainConnections() async throws {
     let connections = state.withLock { Array($0.connections.values) }
     for connection in connections {
       try? await connection.closeFuture.get()
     }
+  }
+}
+
+/// The server could not listen (another process has the port, say): chatd exits with it.
+public struct ListenError: Error, CustomStringConvertible {
+  public var host: String
+  public var port: Int
+  public var underlying: any Error
+
+  public var description: String {
+    "cannot listen on \(host):\(port) (--listen): \(underlying)"
   }
 }
 
