@@ -60,6 +60,8 @@ extension ChatService {
     _ subscription: FeedSubscription<RoomFeedSource>, to response: RPCWriter<Chat_V1_RoomEvent>,
     roomID: String, member: String?
   ) async throws {
+    let delivered = member.map { realtime.deliveries.openPointer(roomID: roomID, user: $0) }
+    defer { delivered.map(realtime.deliveries.close) }
     while true {
       let outputs = try await subscription.next()
       if outputs.isEmpty { return }
@@ -68,8 +70,8 @@ extension ChatService {
         case .item(let item):
           try await response.write(encoded: item.message)
           switch item.note {
-          case .message(let room, let seq, let sender) where member != nil && sender != member:
-            realtime.deliveries.record(roomID: room, user: member!, seq: seq)
+          case .message(_, let seq, let sender) where sender != member:
+            delivered?.delivered.store(seq, ordering: .relaxed)
           case .memberLeft(let user) where user == member:
             throw ServiceError.notFound("room")
           default: break
