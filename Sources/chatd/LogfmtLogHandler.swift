@@ -31,7 +31,7 @@ struct LogfmtLogHandler: LogHandler {
   /// Bare when the value is plain ASCII; otherwise quoted, with every character that could
   /// end the line or the value escaped: a value taken from a request or a peer can never
   /// forge a line (CR and the Unicode line separators included) or hide in terminal escapes.
-  static func quote(_ value: String) -> String {
+  private static func quote(_ value: String) -> String {
     let plain =
       !value.isEmpty
       && value.unicodeScalars.allSatisfy {
