@@ -83,7 +83,8 @@ def bad_tokens() -> dict[str, tuple[tuple, str]]:
         "RS256 header, HMAC signature": (
             bearer(raw_jwt({"alg": "RS256", "typ": "JWT"}, claims(),
                            hs256(TEST_JWT_SECRET.encode()))), "algorithm"),
-        "HS512": (bearer(mint(new_user_id(), algorithm="HS512")), "algorithm"),
+        "HS512": (bearer(mint(new_user_id(), algorithm="HS512", secret=TEST_JWT_SECRET * 2)),
+                  "algorithm"),
         "expired": (bearer(mint(new_user_id(), ttl=-3600)), "expired"),
         "not yet valid": (bearer(mint(new_user_id(), nbf=int(time.time()) + 3600)),
                           "not valid yet"),
