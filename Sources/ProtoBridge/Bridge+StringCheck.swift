@@ -2,15 +2,18 @@ package import CProtobufC
 import Glibc
 
 extension Bridge {
-  /// The name of a string field in `bytes` whose value holds a NUL byte, if any.
+  /// A string field in `bytes` whose value protobuf-c would not keep as sent, if any: its
+  /// name and what is wrong with it.
   ///
-  /// protobuf-c keeps strings as NUL-terminated C strings, so such a value would silently
-  /// lose everything after the NUL; decoding refuses it instead. Most messages hold no zero
-  /// byte at all, and those skip the walk.
-  package static func stringFieldHoldingNUL(
+  /// protobuf-c keeps strings as NUL-terminated C strings and does not check their UTF-8, so
+  /// a value holding a NUL would silently lose everything after it, and invalid UTF-8 would
+  /// be repaired into U+FFFD on the way to Swift (stored altered, not as sent). Proto3
+  /// requires valid UTF-8 in strings; decoding refuses both instead. Messages that are
+  /// ASCII without a zero byte (most of them) skip the walk.
+  package static func malformedStringField(
     _ bytes: UnsafeRawBufferPointer, descriptor: UnsafePointer<ProtobufCMessageDescriptor>
-  ) -> String? {
-    guard let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil else { return nil }
+  ) -> (field: String, problem: String)? {
+    guard bytes.contains(where: { $0 == 0 || $0 >= 0x80 }) else { return nil }
     var reader = WireReader(bytes: bytes)
     while let key = reader.varint() {
       let number = UInt32(truncatingIfNeeded: key >> 3)
@@ -28,12 +31,15 @@ extension Bridge {
         switch field.pointee.type {
         case PROTOBUF_C_TYPE_STRING:
           if let start = payload.baseAddress, memchr(start, 0, payload.count) != nil {
-            return String(cString: field.pointee.name)
+            return (String(cString: field.pointee.name), "holds a NUL character")
+          }
+          if !isValidUTF8(payload) {
+            return (String(cString: field.pointee.name), "is not valid UTF-8")
           }
         case PROTOBUF_C_TYPE_MESSAGE:
           let nested = field.pointee.descriptor.assumingMemoryBound(
             to: ProtobufCMessageDescriptor.self)
-          if let name = stringFieldHoldingNUL(payload, descriptor: nested) { return name }
+          if let found = malformedStringField(payload, descriptor: nested) { return found }
         default:
           break
         }
@@ -42,6 +48,21 @@ extension Bridge {
       }
     }
     return nil
+  }
+
+  /// The standard library's decoder refuses overlong forms, surrogates and truncated
+  /// sequences, as the UTF-8 definition (RFC 3629) does.
+  private static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    guard bytes.contains(where: { $0 >= 0x80 }) else { return true }
+    var iterator = bytes.makeIterator()
+    var decoder = UTF8()
+    while true {
+      switch decoder.decode(&iterator) {
+      case .scalarValue: continue
+      case .emptyInput: return true
+      case .error: return false
+      }
+    }
   }
 }
 

@@ -79,10 +79,12 @@ extension Bridge {
     _ bytes: [UInt8], descriptor: UnsafePointer<ProtobufCMessageDescriptor>, as type: Message.Type
   ) throws -> Message {
     let messageName = { String(cString: descriptor.pointee.name) }
-    if let field = bytes.withUnsafeBytes({ stringFieldHoldingNUL($0, descriptor: descriptor) }) {
+    if let (field, problem) = bytes.withUnsafeBytes({
+      malformedStringField($0, descriptor: descriptor)
+    }) {
       throw WireDecodingError(
         messageName: messageName(), byteCount: bytes.count,
-        reason: "string field \(field) holds a NUL character")
+        reason: "string field \(field) \(problem)")
     }
     let unpacked = bytes.withUnsafeBufferPointer {
       protobuf_c_message_unpack(descriptor, nil, $0.count, $0.baseAddress)

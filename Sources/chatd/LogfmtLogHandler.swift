@@ -28,13 +28,33 @@ struct LogfmtLogHandler: LogHandler {
     FileHandle.standardError.write(Data(line.utf8))
   }
 
+  /// Bare when the value is plain ASCII; otherwise quoted, with every character that could
+  /// end the line or the value escaped: a value taken from a request or a peer can never
+  /// forge a line (CR and the Unicode line separators included) or hide in terminal escapes.
   private static func quote(_ value: String) -> String {
     let plain =
       !value.isEmpty
-      && value.allSatisfy { $0.isASCII && !$0.isWhitespace && $0 != "\"" && $0 != "=" }
+      && value.unicodeScalars.allSatisfy {
+        $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "="
+      }
     if plain { return value }
-    let escaped = value.replacingOccurrences(of: "\\", with: "\\\\")
-      .replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
-    return "\"\(escaped)\""
+    var escaped = "\""
+    for scalar in value.unicodeScalars {
+      switch scalar {
+      case "\\": escaped += "\\\\"
+      case "\"": escaped += "\\\""
+      case "\n": escaped += "\\n"
+      case "\r": escaped += "\\r"
+      case "\t": escaped += "\\t"
+      default:
+        switch scalar.properties.generalCategory {
+        case .control, .lineSeparator, .paragraphSeparator, .format:  // .format: bidi overrides
+          escaped += "\\u{\(String(scalar.value, radix: 16))}"
+        default:
+          escaped.unicodeScalars.append(scalar)
+        }
+      }
+    }
+    return escaped + "\""
   }
 }

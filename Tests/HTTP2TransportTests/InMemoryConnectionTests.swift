@@ -270,14 +270,16 @@ extension InMemoryConnectionTests {
     #expect(client.responses[id]?.field("grpc-status") == "0")
   }
 
-  @Test func aHeaderBlockPastTheLimitResetsTheStream() throws {
+  /// RESOURCE_EXHAUSTED, as grpc-core answers: a reset would reach clients as INTERNAL.
+  @Test func aHeaderBlockPastTheLimitIsResourceExhausted() throws {
     let big = String(repeating: "x", count: 4000)
     let id = client.request(
       "/test.Echo/Get", body: RecordingClient.framed([]),
       extra: (0..<5).map { ("x-big-\($0)", big) })
     try pump()
-    #expect(client.responses[id]?.closedWith != nil)
-    #expect(client.responses[id]?.field("grpc-status") == nil)
+    #expect(client.responses[id]?.field("grpc-status") == "8")
+    #expect(client.responses[id]?.headerBlocks == 1)
+    #expect(log.completedHandlers.load(ordering: .relaxed) == 0)
     // The connection still serves other calls.
     let next = client.request("/test.Echo/Get", body: RecordingClient.framed([1]))
     try pump()

@@ -13,6 +13,7 @@ from grpc_health.v1 import health_pb2_grpc
 from chatd_interop import protos
 from chatd_interop.postgres import Cluster
 from chatd_interop.raw_grpc import RawConnection
+from chatd_interop.secrets import leaks, secrets_of
 from chatd_interop.server import REPO_ROOT, ChatdProcess, chatd_binary
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -38,6 +39,22 @@ def test_database():
     finally:
         del os.environ["CHATD_TEST_DATABASE_URL"]
         cluster.destroy()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def logs_hold_no_secrets():
+    """After the run: no chatd log holds a secret it was given (JWT secret, OneSignal key,
+    TLS private key, dev secret) or any bearer token, whichever test started it."""
+    yield
+    found = []
+    for server in ChatdProcess.started:
+        try:
+            text = server.log_path.read_text(errors="replace")
+        except OSError:
+            continue
+        secrets = secrets_of(tuple(server.extra_args), server.env, server.workdir)
+        found += [f"{server.log_path}: {leak}" for leak in leaks(text, secrets)]
+    assert not found, "secrets in chatd logs:\n" + "\n".join(found)
 
 
 @pytest.fixture(scope="session")

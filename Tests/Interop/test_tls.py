@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import select
 import shutil
 import signal
@@ -17,6 +18,7 @@ import struct
 import subprocess
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
@@ -482,3 +484,148 @@ def test_chatctl_and_the_swift_client_over_tls(tls_chatd, certs):
     assert untrusted.returncode == 1 and "UNAVAILABLE" in untrusted.stderr
     plaintext = chatctl("whoami")
     assert plaintext.returncode == 1, "h2c against a TLS port must fail"
+
+
+# --- a systematic scan of the TLS configuration (openssl s_client) ----------------------------
+
+# What the server may negotiate: TLS 1.2 with ECDHE and an AEAD (RFC 9113 appendix A's
+# allowed list), TLS 1.3's AEAD suites except CCM_8.
+ALLOWED_TLS12 = {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+                 "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+                 "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305"}
+ALLOWED_TLS13 = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                 "TLS_CHACHA20_POLY1305_SHA256"}
+
+
+def handshake(server, certs, *args: str, stdin: bytes = b"") -> str:
+    """s_client's report of one handshake (it exits when stdin ends)."""
+    result = subprocess.run(
+        ["openssl", "s_client", "-connect", server.address, "-servername", "localhost",
+         "-CAfile", str(certs.root.cert), "-alpn", "h2", *args],
+        input=stdin, capture_output=True, timeout=20)
+    return (result.stdout + result.stderr).decode(errors="replace")
+
+
+def negotiated_cipher(output: str) -> str | None:
+    match = re.search(r"Cipher is (\S+)", output)
+    return None if match is None or match.group(1) == "(NONE)" else match.group(1)
+
+
+def openssl_ciphers(spec: str) -> list[str]:
+    result = subprocess.run(["openssl", "ciphers", spec], capture_output=True, text=True)
+    return result.stdout.strip().split(":") if result.returncode == 0 else []
+
+
+def test_scan_every_tls12_cipher_this_openssl_knows(tls_chatd, certs):
+    """Each cipher the local OpenSSL knows (security level 0: the weak ones too), offered
+    alone over TLS 1.2: only ECDHE with AES-GCM or ChaCha20 is accepted."""
+    names = [n for n in openssl_ciphers("ALL:COMPLEMENTOFALL:@SECLEVEL=0")
+             if not n.startswith("TLS_")]
+    assert len(names) > 40, names
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outputs = dict(zip(names, pool.map(
+            lambda n: handshake(tls_chatd, certs, "-tls1_2", "-cipher", f"{n}:@SECLEVEL=0"),
+            names)))
+    accepted = {n for n, out in outputs.items() if negotiated_cipher(out)}
+    assert accepted, "no TLS 1.2 cipher was accepted at all"
+    assert accepted <= ALLOWED_TLS12, accepted - ALLOWED_TLS12
+    for name in accepted:
+        assert "Protocol  : TLSv1.2" in outputs[name] or "TLSv1.2" in outputs[name]
+    tls_chatd.assert_serving()
+
+
+@pytest.mark.parametrize("suite", ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                                   "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256",
+                                   "TLS_AES_128_CCM_8_SHA256"])
+def test_scan_tls13_suites(tls_chatd, certs, suite):
+    output = handshake(tls_chatd, certs, "-tls1_3", "-ciphersuites", suite)
+    assert (negotiated_cipher(output) == suite) == (suite in ALLOWED_TLS13), output[-600:]
+
+
+# Suites OpenSSL 3 may no longer even offer, sent in a hand-made TLS 1.2 ClientHello: the
+# server must answer a handshake_failure alert (40) for each, whatever the local build has.
+WEAK_SUITES = {
+    "NULL-MD5": 0x0001, "NULL-SHA": 0x0002, "EXP-RC4-MD5": 0x0003, "RC4-MD5": 0x0004,
+    "RC4-SHA": 0x0005, "EXP-DES-CBC-SHA": 0x0008, "DES-CBC-SHA": 0x0009,
+    "DES-CBC3-SHA": 0x000A, "ADH-RC4-MD5": 0x0018, "ADH-AES128-SHA": 0x0034,
+    "AES128-SHA": 0x002F, "AES256-SHA256": 0x003D, "AES128-GCM-SHA256 (no forward secrecy)":
+    0x009C, "ECDHE-RSA-AES128-SHA (CBC)": 0xC013, "ECDHE-RSA-DES-CBC3-SHA": 0xC012,
+    "ECDHE-RSA-RC4-SHA": 0xC011, "ECDHE-RSA-NULL-SHA": 0xC010, "AECDH-AES128-SHA": 0xC018,
+    "DHE-RSA-AES128-GCM-SHA256 (finite-field DH)": 0x009E,
+}
+
+
+def tls12_hello(suites: list[int]) -> bytes:
+    """A TLS 1.2 ClientHello offering `suites`, ALPN h2 and the usual curves and signature
+    algorithms, so that only the suites can be what is refused."""
+    def ext(kind: int, body: bytes) -> bytes:
+        return struct.pack(">HH", kind, len(body)) + body
+    names = b"\x02h2"
+    groups = struct.pack(">HHH", 4, 0x001D, 0x0017)  # x25519, secp256r1
+    algorithms = struct.pack(">H", 8) + struct.pack(">HHHH", 0x0804, 0x0403, 0x0401, 0x0805)
+    extensions = (ext(16, struct.pack(">H", len(names)) + names) + ext(10, groups)
+                  + ext(11, b"\x01\x00") + ext(13, algorithms)
+                  + ext(0, struct.pack(">HBH", 12, 0, 9) + b"localhost"))
+    cipher_bytes = b"".join(struct.pack(">H", s) for s in suites)
+    body = (b"\x03\x03" + os.urandom(32) + b"\x00" + struct.pack(">H", len(cipher_bytes))
+            + cipher_bytes + b"\x01\x00" + struct.pack(">H", len(extensions)) + extensions)
+    handshake = b"\x01" + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x01" + struct.pack(">H", len(handshake)) + handshake
+
+
+def first_record(server, hello: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(hello)
+        sock.settimeout(5)
+        return sock.recv(7)
+
+
+def test_weak_suites_get_a_handshake_failure(tls_chatd):
+    answers = {name: first_record(tls_chatd, tls12_hello([suite]))
+               for name, suite in WEAK_SUITES.items()}
+    wrong = {n: a.hex() for n, a in answers.items() if a[:1] != b"\x15" or a[5:7] != b"\x02\x28"}
+    assert not wrong, wrong
+    # The control: the same hello with the allowed suites gets a ServerHello.
+    assert first_record(tls_chatd, tls12_hello([0xC02B, 0xC02F]))[:1] == b"\x16"
+
+
+def test_protocol_versions_compression_and_alpn(tls_chatd, certs):
+    for flag, version in (("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")):
+        output = handshake(tls_chatd, certs, flag)
+        assert f"Protocol  : {version}" in output or f"New, {version}" in output, output[-800:]
+        assert "ALPN protocol: h2" in output
+        assert "Compression: NONE" in output or version == "TLSv1.3"
+        assert "Verify return code: 0 (ok)" in output
+    for flag in ("-tls1", "-tls1_1"):
+        output = handshake(tls_chatd, certs, flag, "-cipher", "DEFAULT:@SECLEVEL=0")
+        assert negotiated_cipher(output) is None, output[-600:]
+    # h2 is chosen among other protocols; a client without h2 gets no connection.
+    output = handshake(tls_chatd, certs, "-alpn", "http/1.1,h2,spdy/3")
+    assert "ALPN protocol: h2" in output
+    output = subprocess.run(
+        ["openssl", "s_client", "-connect", tls_chatd.address, "-servername", "localhost",
+         "-CAfile", str(certs.root.cert), "-alpn", "h2c,spdy/3,http/1.0"],
+        capture_output=True, timeout=20, stdin=subprocess.DEVNULL)
+    assert "no application protocol" in (output.stdout + output.stderr).decode()
+
+
+def test_client_renegotiation_is_refused(tls_chatd, certs):
+    """TLS 1.2 client-initiated renegotiation (s_client's `R` command): the server declines
+    (no_renegotiation alert, then the connection ends) instead of a second handshake."""
+    process = subprocess.Popen(
+        ["openssl", "s_client", "-connect", tls_chatd.address, "-servername", "localhost",
+         "-CAfile", str(certs.root.cert), "-alpn", "h2", "-tls1_2"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(1.0)  # the first handshake
+        process.stdin.write(b"R\n")
+        process.stdin.flush()
+        time.sleep(1.5)
+        output = process.communicate(timeout=10)[0].decode(errors="replace")
+    finally:
+        process.kill()
+    assert "RENEGOTIATING" in output, output[-1200:]
+    # OpenSSL's client reports the server's no_renegotiation alert (100) this way.
+    assert "no renegotiation" in output, output[-1200:]
+    assert output.count("SSL handshake has read") == 1, output[-1200:]
+    tls_chatd.assert_serving()

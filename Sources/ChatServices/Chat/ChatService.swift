@@ -79,6 +79,9 @@ public struct ChatService: Chat_V1_ChatService.ServiceProtocol {
     var validation = Validation()
     let limit = validation.pageSize(request.pageSize)
     let cursor = validation.pageToken(request.pageToken)
+    if let cursor, !RoomRepository.isWellFormedCursor(cursor) {
+      validation.fail("page_token", "is not a page token this server issued")
+    }
     try validation.check()
     let page = try await store.rooms.rooms(of: caller.id, limit: limit, after: cursor)
     var response = Chat_V1_ListRoomsResponse()

@@ -64,6 +64,9 @@ public struct FollowService: Social_V1_FollowService.ServiceProtocol {
     validation.userID(user, field: "user_id")
     let limit = validation.pageSize(request.pageSize)
     let cursor = validation.pageToken(request.pageToken)
+    if let cursor, !FollowRepository.isWellFormedCursor(cursor) {
+      validation.fail("page_token", "is not a page token this server issued")
+    }
     try validation.check()
     guard try await store.users.get(id: user) != nil else { throw ServiceError.notFound("user") }
     let (page, total) =

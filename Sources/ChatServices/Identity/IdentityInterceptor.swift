@@ -57,6 +57,11 @@ public struct IdentityInterceptor: ServerInterceptor {
     guard let value = metadata.firstString(forKey: "authorization") else {
       throw AuthenticationError("missing authorization: Bearer <token>")
     }
+    // Proxies differ on which of several copies they check or forward; refusing them all
+    // leaves no copy that another hop would read differently.
+    guard metadata.values(forKey: "authorization").count == 1 else {
+      throw AuthenticationError("more than one authorization header")
+    }
     let parts = value.split(separator: " ", maxSplits: 1)
     guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
       throw AuthenticationError("the authorization header is not a Bearer token")

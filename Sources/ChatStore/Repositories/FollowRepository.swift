@@ -44,6 +44,13 @@ public struct FollowRepository: Sendable {
     try await list(user: user, followers: false, limit: limit, cursor: cursor)
   }
 
+  /// Whether `text` has the form of a cursor the follow lists issue ("micros_userid"):
+  /// services refuse others rather than let them read as the first page.
+  public static func isWellFormedCursor(_ text: String) -> Bool {
+    let parts = text.split(separator: "_", maxSplits: 1)
+    return parts.count == 2 && Int64(parts[0]) != nil
+  }
+
   private func list(user: String, followers: Bool, limit: Int, cursor: String?) async throws
     -> (page: Page<UserProfile>, total: Int64)
   {

@@ -84,6 +84,10 @@ public struct RoomRepository: Sendable {
     return try await summaries(rows, viewer: viewer).first
   }
 
+  /// Whether `text` has the form of a cursor `rooms(of:)` issues: services refuse others
+  /// rather than let them read as the first page.
+  public static func isWellFormedCursor(_ text: String) -> Bool { RoomCursor(text) != nil }
+
   /// The viewer's rooms, most recent activity first, `limit` per page.
   public func rooms(of user: String, limit: Int, after cursor: String? = nil) async throws
     -> Page<RoomSummary>

@@ -4,6 +4,11 @@ import RPCCore
 extension ServerConnection {
   /// Checks a complete request head and finds its method; answers errors trailers-only.
   func route(_ stream: ServerStream) {
+    guard stream.headerBytes <= Int(configuration.maxHeaderListSize) else {
+      return refuse(
+        stream, .resourceExhausted,
+        "request headers exceed the \(configuration.maxHeaderListSize)-byte limit")
+    }
     let head = stream.head
     guard head.method == "POST" else {
       return refuse(stream, .unimplemented, "gRPC requires POST, not \(head.method)", http: 405)

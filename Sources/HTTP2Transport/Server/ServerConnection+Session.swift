@@ -22,9 +22,10 @@ extension ServerConnection: NGHTTP2SessionDelegate {
   {
     guard let stream = streams[streamID], stream.method == nil else { return true }
     // nghttp2 does not enforce SETTINGS_MAX_HEADER_LIST_SIZE, and HPACK lets a few bytes
-    // expand to kilobytes: past the budget the stream is reset.
+    // expand to kilobytes: past the budget nothing more is kept, and the complete block is
+    // answered RESOURCE_EXHAUSTED (a reset would reach the client as INTERNAL).
     stream.headerBytes += name.count + value.count + 32
-    guard stream.headerBytes <= Int(configuration.maxHeaderListSize) else { return false }
+    guard stream.headerBytes <= Int(configuration.maxHeaderListSize) else { return true }
     stream.head.add(name: name, value: value)
     return true
   }

@@ -16,7 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 @dataclass
 class Answer:
     """What the fake answers: a status, a JSON body (default: a fresh notification id for a
-    2xx), headers, and a delay before answering (a stall past chatd's timeout)."""
+    2xx; bytes are sent as they are), headers, and a delay before answering (a stall past
+    chatd's timeout)."""
     status: int = 200
     body: object | None = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -84,7 +85,7 @@ class FakeOneSignal:
                 body = answer.body
                 if body is None:
                     body = {"id": str(uuid.uuid4())} if 200 <= answer.status < 300 else {}
-                data = json.dumps(body).encode()
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 try:
                     self.send_response(answer.status)
                     self.send_header("Content-Type", "application/json")

@@ -59,6 +59,9 @@ class ChatdProcess:
     picks (`--metrics-listen 127.0.0.1:0`), read back from the log, so servers that run side by
     side (this suite's, other checkouts') never fight over chatd's default port."""
 
+    # Every chatd this run started, for the session's check that no secret reached a log.
+    started: list["ChatdProcess"] = []
+
     def __init__(self, binary: Path, workdir: Path, extra_args: tuple[str, ...] = (),
                  extra_env: dict[str, str] | None = None,
                  credentials: grpc.ChannelCredentials | None = None,
@@ -94,6 +97,9 @@ class ChatdProcess:
         if "CHATD_DATABASE_URL" not in env and env.get("CHATD_TEST_DATABASE_URL"):
             env["CHATD_DATABASE_URL"] = fresh_database(env["CHATD_TEST_DATABASE_URL"])
         self.database_url = env.get("CHATD_DATABASE_URL")
+        self.env = env
+        if self not in ChatdProcess.started:
+            ChatdProcess.started.append(self)
         args = [str(self.binary), "--listen", f"{self.listen_host}:{self.port}",
                 "--enable-interop-testing"]
         with open(self.log_path, "ab") as log:
