@@ -64,11 +64,14 @@ struct IdleCommand: AsyncParsableCommand {
       report.add("open_s", MonotonicClock.seconds(MonotonicClock.nanos() - streamsStart))
       report.add("live", progress.live.load(ordering: .relaxed))
       report.add("open_failed", progress.failed.load(ordering: .relaxed))
-      if let error = progress.error {
+      if !allLive {
+        let live = progress.live.load(ordering: .relaxed)
+        let error =
+          progress.error.map { "a stream failed: \($0)" }
+          ?? "only \(live) of \(streams) streams were live within \(openTimeout) s"
         report.add("error", error)
-        printProgress("a stream failed: \(error)")
+        printProgress(error)
       }
-      if !allLive { printProgress("not every stream was live within \(openTimeout) s") }
 
       let before = CPUSnapshot(servers: options.pids, postgres: nil)
       try? await Task.sleep(for: .seconds(hold))

@@ -88,8 +88,10 @@ struct Subscriber: Sendable {
   }
 }
 
-/// Sends warm-up messages to `rooms` every `interval` until every stream has received one
-/// (the server has registered it: bench.v1 has no "synced" event) or `timeout` passes.
+/// Sends warm-up messages to `rooms` until every stream has received one (the server has
+/// registered it: bench.v1 has no "synced" event) or `timeout` passes. The pause between
+/// rounds starts at `interval` and doubles up to a second: each round is delivered to every
+/// stream already open, so a long burst of opens must not be flooded with warm-ups.
 func warmUp(
   rooms: [String], sender: Bench_V1_Chat.Client, streams: Int, progress: Progress,
   timeout: Duration, interval: Duration = .milliseconds(100)
@@ -97,6 +99,7 @@ func warmUp(
   let clock = ContinuousClock()
   let deadline = clock.now + timeout
   var nextReport = clock.now + .seconds(5)
+  var pause = interval
   while progress.live.load(ordering: .relaxed) + progress.failed.load(ordering: .relaxed)
     < streams
   {
@@ -113,7 +116,8 @@ func warmUp(
           + "failed \(progress.failed.load(ordering: .relaxed))")
       nextReport = clock.now + .seconds(5)
     }
-    try? await Task.sleep(for: interval)
+    try? await Task.sleep(for: pause)
+    pause = min(pause * 2, .seconds(1))
   }
   return progress.failed.load(ordering: .relaxed) == 0
 }

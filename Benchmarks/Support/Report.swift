@@ -40,7 +40,6 @@ package struct Report {
       }
     }
     Swift.print("{" + members.joined(separator: ",") + "}")
-    fflush(stdout)
   }
 
   private static func quoted(_ text: String) -> String {

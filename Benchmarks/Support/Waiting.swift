@@ -30,7 +30,7 @@ package func printProgress(_ line: String) {
 package func startWatchdog(seconds: Double) {
   Task.detached {
     try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-    printProgress("\(CommandLine.arguments[0]): no result after \(seconds) s, giving up")
+    printProgress("no result after \(seconds) s, giving up")
     exit(3)
   }
 }
