@@ -291,7 +291,7 @@ def target_rows(points: Points, peers: list[str]) -> list[list[str]]:
     r = ratio(chatd64, chatd16)
     rows.append(["unary: no drop from c16 m32 to c64 m64", fmt(chatd64, 0, "/s") + " at c64 m64",
                  f"chatd c16 m32 {fmt(chatd16, 0, '/s')}", times(r),
-                 verdict(None if r is None else r >= 0.95) + (" (≥ 0.95: run-to-run noise)" if r else "")])
+                 verdict(None if r is None else r >= 0.95) + (" (met at ≥ 0.95: run-to-run noise)" if r else "")])
     p50 = points.median("unary", "chatd", "latency_p50_us", clients=1, streams=1)
     rows.append(["unary c1 m1 median latency ≤ 60 µs", fmt(p50, 0, "µs"), "target 60 µs",
                  times(ratio(p50, 60)),
