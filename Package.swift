@@ -31,6 +31,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-crypto", "4.1.0"..<"5.0.0"),
     .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+    // Latency percentiles of the load generators (Benchmarks/Support) only.
+    .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
   ],
   targets: [
     // C doors: one system-library module per C library, macros wrapped in a shim header.
@@ -56,6 +58,12 @@ let package = Package(
     .target(
       name: "ChatProtos",
       dependencies: ["CProtoWire", "CProtobufC", "ProtoBridge", "RPCCore", "StandardProtos"],
+      swiftSettings: hotPath),
+
+    // Generated Swift types, service protocol and client of bench.v1 (issue 9's benchmark
+    // service, served by chatd with --enable-bench-service and by the peers alike).
+    .target(
+      name: "BenchProtos", dependencies: ["CProtoWire", "CProtobufC", "ProtoBridge", "RPCCore"],
       swiftSettings: hotPath),
 
     // The gRPC engine's core: status, metadata, routing, handlers, interceptors. No NIO, no C.
@@ -130,6 +138,14 @@ let package = Package(
         .product(name: "Metrics", package: "swift-metrics"),
       ],
       swiftSettings: strictness),
+    // bench.v1 in memory on chatd's event hub: for benchmarks only, off by default.
+    .target(
+      name: "BenchService",
+      dependencies: [
+        "BenchProtos", "EventFanout", "RPCCore",
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: hotPath),
     // The OneSignal bridge: the push outbox worker and its HTTP/1.1 client (docs/push.md).
     .target(
       name: "PushBridge",
@@ -148,7 +164,8 @@ let package = Package(
       name: "chatd",
       dependencies: [
         "RPCCore", "HTTP2Transport", "StandardServices", "ChatServices", "ChatStore",
-        "AccessTokens", "TLS", "RPCMetrics", "MetricsEndpoint", "PushBridge",
+        "AccessTokens", "TLS", "RPCMetrics", "MetricsEndpoint", "PushBridge", "BenchService",
+        "BenchProtos",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
@@ -240,14 +257,27 @@ let package = Package(
     .executableTarget(
       name: "StoreAppend", dependencies: ["ChatStore"], path: "Benchmarks/StoreAppend",
       exclude: ["run"], swiftSettings: strictness),
+    // What the load generators share: /proc figures, clocks, latency histograms, reports.
+    .target(
+      name: "BenchSupport",
+      dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
+      path: "Benchmarks/Support", swiftSettings: strictness),
     // Fan-out latency and idle-stream cost through chatd's own client (Benchmarks/fanout.sh).
     .executableTarget(
       name: "FanoutBench",
       dependencies: [
-        "HTTP2Transport", "ChatProtos", "RPCCore", "AccessTokens",
+        "HTTP2Transport", "ChatProtos", "RPCCore", "AccessTokens", "BenchSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Benchmarks/Fanout", swiftSettings: strictness),
+    // bench.v1 load against any server, chatd or a peer (scripts/bench).
+    .executableTarget(
+      name: "BenchLoad",
+      dependencies: [
+        "HTTP2Transport", "BenchProtos", "RPCCore", "BenchSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Benchmarks/BenchLoad", swiftSettings: strictness),
   ]
 )
 

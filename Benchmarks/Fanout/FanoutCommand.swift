@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchSupport
 import Foundation
 
 /// Workloads 1 and 3: one room, N subscribers (split over the instances given), one sender

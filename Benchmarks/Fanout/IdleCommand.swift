@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchSupport
 import Foundation
 
 /// Workload 2: N SubscribeRoom streams spread over several rooms, all synced and then idle.

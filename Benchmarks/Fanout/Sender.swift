@@ -1,3 +1,4 @@
+import BenchSupport
 import ChatProtos
 
 /// Sends the measured messages into the room, open loop: message i leaves at start + i / rate

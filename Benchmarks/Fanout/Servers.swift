@@ -1,3 +1,4 @@
+import BenchSupport
 import ChatProtos
 import HTTP2Transport
 

@@ -1,3 +1,4 @@
+import BenchSupport
 import ChatProtos
 import RPCCore
 import Synchronization

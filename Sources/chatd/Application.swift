@@ -1,5 +1,7 @@
 import AccessTokens
 import ArgumentParser
+import BenchProtos
+import BenchService
 import ChatProtos
 import ChatServices
 import ChatStore
@@ -43,6 +45,8 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
     services.append(InteropTestService())
     serviceNames.append(Grpc_Testing_TestService.name)
   }
+  let bench = configuration.enableBenchService ? BenchChatService() : nil
+  if bench != nil { serviceNames.append(Bench_V1_Chat.name) }
 
   let health = HealthService(serving: serviceNames + [Grpc_Health_V1_Health.name])
   services.append(health)
@@ -51,15 +55,19 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
     Grpc_Reflection_V1alpha_ServerReflection.name,
   ]
   let index = ReflectionIndex(
-    files: StandardProtosDescriptors.files + ChatProtosDescriptors.files,
+    files: StandardProtosDescriptors.files + ChatProtosDescriptors.files
+      + (bench != nil ? BenchProtosDescriptors.files : []),
     serviceNames: serviceNames)
   services += [ReflectionServiceV1(index: index), ReflectionServiceV1Alpha(index: index)]
 
-  let router = RPCRouter(services: services).intercepted(by: [
+  var router = RPCRouter(services: services).intercepted(by: [
     AccessLogInterceptor(logger: Logger(label: "chatd.access")),
     catalog.identityInterceptor(verifier: verifier),
     RateLimitInterceptor(configuration: configuration.rateLimits),
   ])
+  // Registered after the interceptors: no token, no rate limit, no access log line per call,
+  // like the peers it is compared with (docs/benchmarks.md).
+  bench?.registerMethods(with: &router)
   let server = GRPCServer(
     configuration: configuration.server, router: router, tls: tls,
     observer: registry.map { _ in RPCMetrics(namespace: "chatd") }, logger: logger)
@@ -84,7 +92,10 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
   lifecycle += [
     .init(service: server),
     .init(service: catalog.realtime),
-    .init(service: HealthShutdown(health: health)),
+  ]
+  if let bench { lifecycle.append(.init(service: bench)) }
+  lifecycle += [
+    .init(service: HealthShutdown(health: health))
   ]
   if let tls { lifecycle.append(.init(service: TLSReloader(tls: tls, logger: logger))) }
   return ServiceGroup(

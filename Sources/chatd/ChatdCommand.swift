@@ -93,6 +93,12 @@ struct ChatdCommand: AsyncParsableCommand {
   )
   var enableInteropTesting: Bool = env("ENABLE_INTEROP_TESTING") == "1"
 
+  @Flag(
+    help:
+      "Serve bench.v1.Chat, the in-memory benchmark service of scripts/bench, with no authentication: for benchmarks only. Env: CHATD_ENABLE_BENCH_SERVICE=1."
+  )
+  var enableBenchService: Bool = env("ENABLE_BENCH_SERVICE") == "1"
+
   func run() async throws {
     guard let level = Logger.Level(rawValue: logLevel) else {
       throw ValidationError("unknown log level \"\(logLevel)\"")

@@ -12,6 +12,7 @@ struct ChatdConfiguration {
   /// Nil: plaintext h2c.
   var tls: TLSServerConfiguration?
   var enableInteropTesting: Bool
+  var enableBenchService: Bool
   var store: StoreConfiguration
   /// The configured keys; `hasKeys` false means the development secret of the data dir.
   var identity: IdentityConfiguration
@@ -41,6 +42,7 @@ struct ChatdConfiguration {
     server.shutdownGracePeriod = .seconds(max(0, command.shutdownGrace))
     tls = try command.tls.configuration()
     enableInteropTesting = command.enableInteropTesting
+    enableBenchService = command.enableBenchService
     // An empty URL (CHATD_DATABASE_URL=) means none: the embedded cluster.
     store = StoreConfiguration(
       databaseURL: command.databaseURL.flatMap { $0.isEmpty ? nil : $0 }, dataDir: command.dataDir)

@@ -5,6 +5,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "bench/v1/bench.pb-c.h"
 #include "chat/v1/chat_service.pb-c.h"
 #include "chat/v1/events.pb-c.h"
 #include "chat/v1/message.pb-c.h"

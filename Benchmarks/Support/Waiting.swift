@@ -3,7 +3,7 @@ import Foundation
 /// Polls `done` every few milliseconds until it holds or `timeout` passes; returns whether it
 /// held. Polling keeps the subscribers' hot path free of any wake-up bookkeeping; the
 /// coordinating task costs a hundred or so wake-ups a second.
-func waitUntil(
+package func waitUntil(
   timeout: Duration, every interval: Duration = .milliseconds(5), report: Duration? = nil,
   progress: () -> String = { "" }, _ done: () -> Bool
 ) async -> Bool {
@@ -21,16 +21,16 @@ func waitUntil(
   return true
 }
 
-func printProgress(_ line: String) {
+package func printProgress(_ line: String) {
   FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
 /// Ends the process when a run takes longer than `seconds`: a call that never returns (see
 /// docs/benchmarks.md, fan-out problems) must not hang the driver script.
-func startWatchdog(seconds: Double) {
+package func startWatchdog(seconds: Double) {
   Task.detached {
     try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-    printProgress("FanoutBench: no result after \(seconds) s, giving up")
+    printProgress("no result after \(seconds) s, giving up")
     exit(3)
   }
 }

@@ -1,8 +1,8 @@
 import Foundation
 
 /// CPU time, resident memory and descriptors of a process, from /proc (Linux only).
-enum ProcessStats {
-  static let nanosPerTick = UInt64(1_000_000_000 / sysconf(Int32(_SC_CLK_TCK)))
+package enum ProcessStats {
+  package static let nanosPerTick = UInt64(1_000_000_000 / sysconf(Int32(_SC_CLK_TCK)))
 
   /// The fields of /proc/PID/stat after the command name (which may hold spaces), so that
   /// index 0 is field 3 (state) of proc(5).
@@ -14,7 +14,7 @@ enum ProcessStats {
   }
 
   /// User + system time of the process (every thread), in nanoseconds at tick resolution.
-  static func cpuNanos(_ pid: Int32) -> UInt64? {
+  package static func cpuNanos(_ pid: Int32) -> UInt64? {
     guard let fields = statFields(pid), fields.count > 12,
       let user = UInt64(fields[11]), let system = UInt64(fields[12])
     else { return nil }
@@ -23,7 +23,7 @@ enum ProcessStats {
 
   /// CPU of a process tree one level deep: the process, the children it has reaped (cutime,
   /// cstime) and its live children. Fits PostgreSQL: backends are the postmaster's children.
-  static func treeCPUNanos(_ pid: Int32) -> UInt64? {
+  package static func treeCPUNanos(_ pid: Int32) -> UInt64? {
     guard let fields = statFields(pid), fields.count > 14,
       let user = UInt64(fields[11]), let system = UInt64(fields[12]),
       let childUser = UInt64(fields[13]), let childSystem = UInt64(fields[14])
@@ -33,7 +33,7 @@ enum ProcessStats {
     return total
   }
 
-  static func children(of parent: Int32) -> [Int32] {
+  package static func children(of parent: Int32) -> [Int32] {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     return entries.compactMap { entry in
       guard let pid = Int32(entry), let fields = statFields(pid), fields.count > 1,
@@ -44,7 +44,7 @@ enum ProcessStats {
   }
 
   /// VmRSS in bytes.
-  static func rssBytes(_ pid: Int32) -> Int? {
+  package static func rssBytes(_ pid: Int32) -> Int? {
     guard let text = readFile("/proc/\(pid)/status") else { return nil }
     for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
       let parts = line.split(separator: " ", omittingEmptySubsequences: true)
@@ -53,7 +53,7 @@ enum ProcessStats {
     return nil
   }
 
-  static func fileDescriptors(_ pid: Int32) -> Int? {
+  package static func fileDescriptors(_ pid: Int32) -> Int? {
     (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"))?.count
   }
 
@@ -74,13 +74,13 @@ enum ProcessStats {
 }
 
 /// CPU of the servers, the database and this process at one instant.
-struct CPUSnapshot {
-  let at: UInt64
-  let servers: [UInt64]
-  let postgres: UInt64
-  let client: UInt64
+package struct CPUSnapshot {
+  package let at: UInt64
+  package let servers: [UInt64]
+  package let postgres: UInt64
+  package let client: UInt64
 
-  init(servers pids: [Int32], postgres: Int32?) {
+  package init(servers pids: [Int32], postgres: Int32?) {
     at = MonotonicClock.nanos()
     servers = pids.map { ProcessStats.cpuNanos($0) ?? 0 }
     self.postgres = postgres.flatMap(ProcessStats.treeCPUNanos) ?? 0
@@ -88,7 +88,7 @@ struct CPUSnapshot {
   }
 
   /// CPU used from `earlier` to this snapshot.
-  func since(_ earlier: CPUSnapshot) -> CPUUse {
+  package func since(_ earlier: CPUSnapshot) -> CPUUse {
     CPUUse(
       wall: at - earlier.at,
       servers: zip(servers, earlier.servers).map { $0 - $1 },
@@ -97,11 +97,11 @@ struct CPUSnapshot {
   }
 }
 
-struct CPUUse {
-  let wall: UInt64
-  let servers: [UInt64]
-  let postgres: UInt64
-  let client: UInt64
+package struct CPUUse {
+  package let wall: UInt64
+  package let servers: [UInt64]
+  package let postgres: UInt64
+  package let client: UInt64
 
-  var serverTotal: UInt64 { servers.reduce(0, +) }
+  package var serverTotal: UInt64 { servers.reduce(0, +) }
 }
