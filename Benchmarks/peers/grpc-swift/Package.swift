@@ -1,0 +1,32 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// The grpc-swift-2 peer of scripts/bench (issue 9): the bench.v1 service on GRPCCore with the
+// NIO HTTP/2 transport, as a grpc-swift user would write it. A package of its own so that its
+// dependencies never enter chatd's build. Versions pinned exactly so every run compares the
+// same peer.
+let package = Package(
+  name: "grpc-swift-peer",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "grpc-swift-peer", targets: ["GRPCSwiftPeer"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/grpc/grpc-swift-2", exact: "2.4.3"),
+    .package(url: "https://github.com/grpc/grpc-swift-nio-transport", exact: "2.9.2"),
+    .package(url: "https://github.com/grpc/grpc-swift-protobuf", exact: "2.4.1"),
+    .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+  ],
+  targets: [
+    .executableTarget(
+      name: "GRPCSwiftPeer",
+      dependencies: [
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      swiftSettings: [.swiftLanguageMode(.v6)]
+    )
+  ]
+)
