@@ -50,7 +50,9 @@ public struct IdentityInterceptor: ServerInterceptor {
     {
       return Caller(id: name, name: name, role: .service)
     }
-    return try await verifier.verify(try Self.bearerToken(context.requestMetadata))
+    let token = try Self.bearerToken(context.requestMetadata)
+    if let caller = try verifier.cachedCaller(token) { return caller }
+    return try await verifier.verify(token)
   }
 
   static func bearerToken(_ metadata: Metadata) throws(AuthenticationError) -> String {

@@ -10,6 +10,7 @@ public struct TokenVerifier: Sendable {
   let issuer: String?
   let audience: String?
   let leeway: TimeInterval
+  let verified = VerifiedTokens()
 
   /// Loads every configured key; throws `IdentitySetupError` naming the unusable one.
   public init(_ configuration: IdentityConfiguration) async throws {
@@ -34,6 +35,7 @@ public struct TokenVerifier: Sendable {
   public func verify(_ token: String, now: Date = Date()) async throws(AuthenticationError)
     -> Caller
   {
+    if let caller = try cachedCaller(token, now: now) { return caller }
     let header = try Self.header(of: token)
     let candidates = keys.filter { key in
       key.algorithms.contains(header.alg) && (key.kid == nil || key.kid == header.kid)
@@ -49,17 +51,38 @@ public struct TokenVerifier: Sendable {
       }
     }
     guard let claims = verified else { throw AuthenticationError("invalid signature") }
-    return try check(claims, now: now)
+    let caller = try check(claims, now: now)
+    if let exp = claims.exp {
+      self.verified.insert(
+        .init(caller: caller, expires: exp.value, notBefore: claims.nbf?.value), for: token,
+        now: now)
+    }
+    return caller
+  }
+
+  /// The caller of a token verified before, with its time claims checked again; nil when the
+  /// token is not known (then `verify` checks it in full). Synchronous: a hit costs no async
+  /// frame on the caller's task.
+  public func cachedCaller(_ token: String, now: Date = Date()) throws(AuthenticationError)
+    -> Caller?
+  {
+    guard let entry = verified.entry(for: token) else { return nil }
+    try checkTimes(expires: entry.expires, notBefore: entry.notBefore, now: now)
+    return entry.caller
+  }
+
+  private func checkTimes(expires: Date, notBefore: Date?, now: Date) throws(AuthenticationError) {
+    guard now.timeIntervalSince(expires) < leeway else {
+      throw AuthenticationError("the token has expired")
+    }
+    if let notBefore, notBefore.timeIntervalSince(now) > leeway {
+      throw AuthenticationError("the token is not valid yet")
+    }
   }
 
   private func check(_ claims: TokenClaims, now: Date) throws(AuthenticationError) -> Caller {
     guard let exp = claims.exp else { throw AuthenticationError("the token has no exp claim") }
-    guard now.timeIntervalSince(exp.value) < leeway else {
-      throw AuthenticationError("the token has expired")
-    }
-    if let nbf = claims.nbf, nbf.value.timeIntervalSince(now) > leeway {
-      throw AuthenticationError("the token is not valid yet")
-    }
+    try checkTimes(expires: exp.value, notBefore: claims.nbf?.value, now: now)
     if let issuer, claims.iss != issuer { throw AuthenticationError("wrong issuer") }
     if let audience, !(claims.aud?.value.contains(audience) ?? false) {
       throw AuthenticationError("wrong audience")

@@ -126,6 +126,38 @@ func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
     #expect(await reason(verifier, wrong) == "invalid signature")
   }
 
+  @Test func aVerifiedTokenIsRememberedButItsTimesAreCheckedOnEveryUse() async throws {
+    let verifier = try await verifier { $0.hmacSecrets = [secret] }
+    let token = try await hmacToken(claims(expiresIn: 600))
+    #expect(try verifier.cachedCaller(token) == nil)
+    let caller = try await verifier.verify(token)
+    #expect(try verifier.cachedCaller(token) == caller)
+    // Past exp (and the 30 s leeway), the remembered token is refused like any other.
+    let later = Date().addingTimeInterval(600 + 60)
+    #expect(throws: AuthenticationError.self) { try verifier.cachedCaller(token, now: later) }
+    await #expect(throws: AuthenticationError.self) { try await verifier.verify(token, now: later) }
+    // A token that differs in one character is not the remembered one.
+    var tampered = Array(token)
+    tampered[tampered.count - 2] = tampered[tampered.count - 2] == "A" ? "B" : "A"
+    #expect(try verifier.cachedCaller(String(tampered)) == nil)
+    #expect(await reason(verifier, String(tampered)) != nil)
+  }
+
+  @Test func rememberedTokensAreBounded() {
+    let tokens = VerifiedTokens(capacity: 3)
+    let now = Date()
+    let caller = Caller(id: "alice", name: "Alice", role: .user)
+    tokens.insert(.init(caller: caller, expires: now - 1), for: "expired", now: now)
+    for name in ["a", "b"] {
+      tokens.insert(.init(caller: caller, expires: now + 60), for: name, now: now)
+    }
+    tokens.insert(.init(caller: caller, expires: now + 60), for: "c", now: now)
+    #expect(tokens.entry(for: "expired") == nil)
+    #expect(["a", "b", "c"].allSatisfy { tokens.entry(for: $0) != nil })
+    tokens.insert(.init(caller: caller, expires: now + 60), for: "d", now: now)
+    #expect(tokens.entry(for: "d") != nil)
+  }
+
   @Test func jwksKeysAreChosenByKid() async throws {
     let key = ES256PrivateKey()
     let parameters = key.publicKey.parameters!
