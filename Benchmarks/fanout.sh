@@ -21,6 +21,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=../scripts/lib/common.sh
 source scripts/lib/common.sh
+# shellcheck source=../scripts/lib/instances.sh
+source scripts/lib/instances.sh
 exec </dev/null
 
 WORKLOADS=("$@")
@@ -33,86 +35,22 @@ RATE="${RATE:-10}"
 IDLE_ROOMS="${IDLE_ROOMS:-50}"
 CONNECTIONS="${CONNECTIONS:-8}"
 
-if [ -z "${CHATD_BINARY:-}" ] || [ -z "${FANOUT_BINARY:-}" ]; then
-  require_swift
-  ensure_packages "${CHATD_RUN_PACKAGES[@]}"
-  log "building chatd and FanoutBench (release)"
-  swift build -c release --product chatd >&2
-  swift build -c release --product FanoutBench >&2
-  BIN="$(swift build -c release --show-bin-path)"
-  CHATD_BINARY="${CHATD_BINARY:-$BIN/chatd}"
-  FANOUT_BINARY="${FANOUT_BINARY:-$BIN/FanoutBench}"
-fi
+ensure_release_binaries chatd FanoutBench
 [ -x "$CHATD_BINARY" ] || die "no chatd binary at $CHATD_BINARY"
 [ -x "$FANOUT_BINARY" ] || die "no FanoutBench binary at $FANOUT_BINARY"
 
 WORK="$(mktemp -d /tmp/chatd-fanout.XXXXXX)"
 # The embedded PostgreSQL runs as the postgres user when we are root: it must reach WORK.
 chmod 755 "$WORK"
-CHATD_JWT_SECRET="$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
-export CHATD_JWT_SECRET FANOUT_JWT_SECRET="$CHATD_JWT_SECRET"
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Instances by name (a, b): pid, port, log.
-declare -A PID PORT
-POSTMASTER_PID=""
-PG_DIR=""
-
-stop_chatd() {
-  local pid="${PID[$1]:-}"
-  [ -n "$pid" ] || return 0
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  PID[$1]=""
-}
+bench_secret
 
 cleanup() {
   stop_chatd b
   stop_chatd a
-  # A chatd that had to be killed leaves its embedded cluster running: fast shutdown.
-  if [ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ]; then
-    local pm
-    pm="$(head -1 "$PG_DIR/data/postmaster.pid")"
-    kill -INT "$pm" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pm" 2>/dev/null || break; sleep 0.1; done
-  fi
+  stop_embedded_cluster
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-# start_chatd NAME [flags...]: a release chatd on a free port, data in $WORK/NAME.
-start_chatd() {
-  local name="$1"
-  shift
-  local port
-  port="$(free_port)"
-  mkdir -p "$WORK/$name"
-  CHATD_DATA_DIR="$WORK/$name" "$CHATD_BINARY" --listen "127.0.0.1:$port" --rate-limit off \
-    --max-concurrent-streams 100000 --shutdown-grace 2 "$@" >>"$WORK/$name.log" 2>&1 &
-  PID[$name]=$!
-  PORT[$name]=$port
-  for _ in $(seq 600); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-    kill -0 "${PID[$name]}" 2>/dev/null || { cat "$WORK/$name.log" >&2; die "chatd $name exited"; }
-    sleep 0.1
-  done
-  die "chatd $name did not listen on $port"
-}
-
-# The first instance's embedded cluster: chatd logs its folder.
-find_cluster() {
-  PG_DIR="$(sed -n 's/.*embedded postgres started.* dir=\([^ ]*\).*/\1/p' "$WORK/a.log" | tail -1)"
-  PG_DIR="${PG_DIR//\"/}"
-  [ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ] ||
-    { cat "$WORK/a.log" >&2; die "cannot find chatd's embedded cluster"; }
-  POSTMASTER_PID="$(head -1 "$PG_DIR/data/postmaster.pid")"
-}
 
 RESULTS="$WORK/results.txt"
 : >"$RESULTS"
@@ -163,9 +101,6 @@ for workload in "${WORKLOADS[@]}"; do
     *) die "unknown workload $workload (fanout, idle, two)" ;;
   esac
 done
-
-# field LINE KEY: the value of KEY in a key=value result line.
-field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
 
 if grep -q '^workload=fanout' "$RESULTS"; then
   printf '\nFan-out: %s messages at %s/s per row; latency = send to receipt, every delivery\n' \

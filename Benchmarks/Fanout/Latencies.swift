@@ -15,6 +15,11 @@ final class Latencies: Sendable {
     Summary(sorted: samples.withLock { $0 }.sorted())
   }
 
+  /// The samples of several collections together (every instance's subscribers, say).
+  static func summary(of collections: some Sequence<Latencies>) -> Summary {
+    Summary(sorted: collections.flatMap { $0.samples.withLock { $0 } }.sorted())
+  }
+
   struct Summary {
     let sorted: [UInt64]
 
