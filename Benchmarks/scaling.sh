@@ -25,7 +25,7 @@
 #
 # Knobs (environment): INSTANCE_COUNTS="1 2 3", SUBSCRIBERS=600, MESSAGES=50, RATE=10,
 # CONNECTIONS=4 (per instance), BUS_RATES="500,1000,2000,5000,0" (0: unthrottled),
-# BUS_PAYLOADS="40,1000,7900", BUS_SECONDS=5, CATCHUP_SUBSCRIBERS=20 (per instance),
+# BUS_PAYLOADS="0,40,1000,7900" (0: no NOTIFY), BUS_SECONDS=5, CATCHUP_SUBSCRIBERS=20 (per instance),
 # CATCHUP_MESSAGES=300, CATCHUP_RATE=30, PAUSE=5, PRESENCE_USERS=200, LEASE=6,
 # LEASE_WINDOW=30, STORE_ROOMS=100000, STORE_SIZES="1000,10000,100000,1000000",
 # STORE_CALLS=100, STORE_SENDERS=8.
@@ -51,7 +51,7 @@ MESSAGES="${MESSAGES:-50}"
 RATE="${RATE:-10}"
 CONNECTIONS="${CONNECTIONS:-4}"
 BUS_RATES="${BUS_RATES:-500,1000,2000,5000,0}"
-BUS_PAYLOADS="${BUS_PAYLOADS:-40,1000,7900}"
+BUS_PAYLOADS="${BUS_PAYLOADS:-0,40,1000,7900}"
 BUS_SECONDS="${BUS_SECONDS:-5}"
 CATCHUP_SUBSCRIBERS="${CATCHUP_SUBSCRIBERS:-20}"
 CATCHUP_MESSAGES="${CATCHUP_MESSAGES:-300}"
@@ -144,7 +144,7 @@ for workload in "${WORKLOADS[@]}"; do
     instances)
       for n in "${INSTANCE_COUNTS[@]}"; do
         url="$(new_database "instances$n")"
-        start_instances "$url" "$n"
+        start_instances "$url" "$n" --database-max-connections 20
         targets=() pids=()
         for ((i = 0; i < n; i++)); do
           targets+=(--target "127.0.0.1:${PORT[${NAMES[$i]}]}")

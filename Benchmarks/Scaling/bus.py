@@ -8,7 +8,9 @@ measures send-to-receipt latency of every notification and how many arrived.
     python3 bus.py URL --rates 500,2000,0 --payloads 40,2000 --seconds 5 \
         --synchronous-commit on,off
 
-Prints one `workload=bus ...` line per rate (0 = unthrottled). Needs psycopg2 (Debian
+Prints one `workload=bus ...` line per rate (0 = unthrottled). Payload 0 sends no NOTIFY:
+the same committing transaction alone, the baseline that shows what NOTIFY adds (PostgreSQL
+serializes the commits of notifying transactions on one lock, held across the WAL flush). Needs psycopg2 (Debian
 python3-psycopg2) and pgbench (postgresql-client).
 """
 
@@ -63,12 +65,17 @@ def run_rate(
     url: str, rate: int, payload: int, seconds: int, clients: int, pg_pid: int | None, sync: str
 ):
     script = tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False)
-    # The payload as chatd sends it ("key:seq" is 36 + 1 + a few digits) or bigger.
+    # The payload as chatd sends it ("key:seq" is 36 + 1 + a few digits) or bigger. Payload
+    # 0 is the baseline: the same commit (a transaction id, so a commit record and its WAL
+    # flush) without NOTIFY.
     pad = max(0, payload - 17)
-    script.write(
-        f"SELECT pg_notify('{CHANNEL}', "
-        f"(extract(epoch FROM clock_timestamp()) * 1000000)::bigint || ':' || repeat('x', {pad}));\n"
-    )
+    if payload == 0:
+        script.write("SELECT txid_current();\n")
+    else:
+        script.write(
+            f"SELECT pg_notify('{CHANNEL}', (extract(epoch FROM clock_timestamp()) * 1000000)"
+            f"::bigint || ':' || repeat('x', {pad}));\n"
+        )
     script.close()
     samples: list[int] = []
     stop, ready = threading.Event(), threading.Event()

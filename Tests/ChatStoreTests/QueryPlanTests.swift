@@ -128,8 +128,8 @@ import Testing
       cluster: nil, logger: logger)
   }
 
-  /// 30,000 users, the first 1,500 each in two of 300 group rooms of ten members; 100 messages
-  /// and events per room (30,000 each), a reaction on every third message, 20 notifications
+  /// 30,000 users, the first 1,500 each in two of 300 group rooms of ten members (u1 in all
+  /// of them); 100 messages and events per room (30,000 each), a reaction on every third message, 20 notifications
   /// per member, and a tenth of the users online on three instances. Consistent with the schema's invariants:
   /// gap-free seqs up to rooms.last_seq, events for messages, notification_seq per user.
   /// Returns the ids of the first two rooms (u1 is in the first, u12 in the second).
@@ -149,6 +149,10 @@ import Testing
             SELECT md5('room' || r)::uuid, 'u' || (((r - 1) * 10 + k) % 1500 + 1),
               CASE WHEN k = 0 THEN 1 ELSE 3 END, 50, 50
             FROM generate_series(1, 300) r, generate_series(0, 9) k;
+          -- u1 is in every room: ListRooms of a user in many rooms.
+          INSERT INTO room_members (room_id, user_id, role, last_read_seq, last_delivered_seq)
+            SELECT md5('room' || r)::uuid, 'u1', 3, 50, 50 FROM generate_series(1, 300) r
+            ON CONFLICT DO NOTHING;
           INSERT INTO messages (id, room_id, seq, sender_id, client_msg_id, body, created_at)
             SELECT md5('msg' || r || ':' || s)::uuid, md5('room' || r)::uuid, s,
               'u' || (((r - 1) * 10 + s % 10) % 1500 + 1), 'c' || r || ':' || s, 'message ' || s,
