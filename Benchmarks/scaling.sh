@@ -145,6 +145,7 @@ for workload in "${WORKLOADS[@]}"; do
       for n in "${INSTANCE_COUNTS[@]}"; do
         url="$(new_database "instances$n")"
         start_instances "$url" "$n" --database-max-connections 20
+        psql "$url" -qAtc "SELECT pg_stat_statements_reset()" >/dev/null
         targets=() pids=()
         for ((i = 0; i < n; i++)); do
           targets+=(--target "127.0.0.1:${PORT[${NAMES[$i]}]}")
@@ -153,6 +154,7 @@ for workload in "${WORKLOADS[@]}"; do
         record "$FANOUT_BINARY" fanout "${targets[@]}" "${pids[@]}" \
           --postgres-pid "$POSTMASTER_PID" --subscribers "$SUBSCRIBERS" --messages "$MESSAGES" \
           --rate "$RATE" --connections "$CONNECTIONS"
+        statement_costs "$url" "instances$n"
         stop_all_chatd
       done
       ;;
