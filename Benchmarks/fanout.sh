@@ -21,6 +21,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=../scripts/lib/common.sh
 source scripts/lib/common.sh
+# shellcheck source=../scripts/lib/instances.sh
+source scripts/lib/instances.sh
 exec </dev/null
 
 WORKLOADS=("$@")
@@ -33,32 +35,19 @@ RATE="${RATE:-10}"
 IDLE_ROOMS="${IDLE_ROOMS:-50}"
 CONNECTIONS="${CONNECTIONS:-8}"
 
-if [ -z "${CHATD_BINARY:-}" ] || [ -z "${FANOUT_BINARY:-}" ]; then
-  require_swift
-  ensure_packages "${CHATD_RUN_PACKAGES[@]}"
-  log "building chatd and FanoutBench (release)"
-  swift build -c release --product chatd >&2
-  swift build -c release --product FanoutBench >&2
-  BIN="$(swift build -c release --show-bin-path)"
-  CHATD_BINARY="${CHATD_BINARY:-$BIN/chatd}"
-  FANOUT_BINARY="${FANOUT_BINARY:-$BIN/FanoutBench}"
-fi
+ensure_release_binaries chatd FanoutBench
 [ -x "$CHATD_BINARY" ] || die "no chatd binary at $CHATD_BINARY"
 [ -x "$FANOUT_BINARY" ] || die "no FanoutBench binary at $FANOUT_BINARY"
 
 WORK="$(mktemp -d /tmp/chatd-fanout.XXXXXX)"
 # The embedded PostgreSQL runs as the postgres user when we are root: it must reach WORK.
 chmod 755 "$WORK"
-# shellcheck source=../scripts/lib/bench.sh
-source scripts/lib/bench.sh
-CHATD_JWT_SECRET="$(bench_secret)"
-export CHATD_JWT_SECRET FANOUT_JWT_SECRET="$CHATD_JWT_SECRET"
+bench_secret
 
 cleanup() {
-  # The second instance uses the first one's cluster: it stops first.
   stop_chatd b
   stop_chatd a
-  bench_cleanup
+  stop_embedded_cluster
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -112,9 +101,6 @@ for workload in "${WORKLOADS[@]}"; do
     *) die "unknown workload $workload (fanout, idle, two)" ;;
   esac
 done
-
-# field LINE KEY: the value of KEY in a key=value result line.
-field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
 
 if grep -q '^workload=fanout' "$RESULTS"; then
   printf '\nFan-out: %s messages at %s/s per row; latency = send to receipt, every delivery\n' \

@@ -40,7 +40,9 @@ struct FanoutCommand: AsyncParsableCommand {
     let sender = Sender(
       chat: servers.sender, roomID: roomID, token: fixture.senderToken, tag: tag)
     let progress = Progress()
-    let latencies = Latencies()
+    // Per instance: the sender is on instance 0, so its subscribers measure fan-out within
+    // one process and the others' the way across the bus (NOTIFY, then a read per instance).
+    let latencies = (0..<servers.instances).map { _ in Latencies() }
     let subscribers = subscribers
     var report = Report("fanout")
     report.add("instances", servers.instances)
@@ -57,7 +59,7 @@ struct FanoutCommand: AsyncParsableCommand {
         let subscriber = Subscriber(
           chat: servers.chat(forStream: index), roomID: roomID, afterSeq: room.lastSeq,
           token: fixture.memberTokens[index % members], tag: tag, expected: messages,
-          progress: progress, latencies: latencies)
+          progress: progress, latencies: latencies[servers.instance(ofStream: index)])
         group.addTask { await subscriber.run() }
       }
       let allSynced = await waitUntil(
@@ -113,6 +115,12 @@ struct FanoutCommand: AsyncParsableCommand {
       }
       report.add("server_cpu_us_per_delivery", perDelivery(use.serverTotal))
       report.add("server_cpu_pct", Double(use.serverTotal) / Double(use.wall) * 100, digits: 0)
+      if use.servers.count > 1 {
+        report.add(
+          "server_cpu_pct_each",
+          use.servers.map { String(format: "%.0f", Double($0) / Double(use.wall) * 100) }
+            .joined(separator: ","))
+      }
       if server.postgresPid != nil {
         report.add(
           "postgres_cpu_us_per_message",
@@ -124,10 +132,20 @@ struct FanoutCommand: AsyncParsableCommand {
       report.add("ack_p99_ms", sends.acks.milliseconds(at: 99))
       if let error = sends.firstError { printProgress("send failed: \(error)") }
     }
-    let summary = latencies.summary()
+    let summary = Latencies.summary(of: latencies)
     report.add("latency_p50_ms", summary.milliseconds(at: 50))
     report.add("latency_p99_ms", summary.milliseconds(at: 99))
     report.add("latency_max_ms", summary.maxMilliseconds)
+    if latencies.count > 1 {
+      for (name, part) in [
+        ("local", latencies[0].summary()), ("remote", Latencies.summary(of: latencies.dropFirst())),
+      ] {
+        report.add("\(name)_deliveries", part.count)
+        report.add("\(name)_p50_ms", part.milliseconds(at: 50))
+        report.add("\(name)_p99_ms", part.milliseconds(at: 99))
+        report.add("\(name)_max_ms", part.maxMilliseconds)
+      }
+    }
     report.add(
       "client_rss_mib", Double(ProcessStats.rssBytes(getpid()) ?? 0) / 1_048_576, digits: 1)
     report.print()

@@ -54,10 +54,12 @@ struct Servers: Sendable {
 
   var sender: Chat_V1_ChatService.Client { Chat_V1_ChatService.Client(transport: senderClient) }
 
+  func instance(ofStream index: Int) -> Int { index % instances }
+
   /// Stream `index` goes to instance `index % instances`, then round robin over that
   /// instance's connections, so every instance and connection carries the same share.
   func chat(forStream index: Int) -> Chat_V1_ChatService.Client {
-    let clients = subscriberClients[index % instances]
+    let clients = subscriberClients[instance(ofStream: index)]
     return Chat_V1_ChatService.Client(transport: clients[(index / instances) % clients.count])
   }
 

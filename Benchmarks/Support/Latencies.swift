@@ -26,6 +26,16 @@ package final class Latencies: Sendable {
     Summary(histogram: histogram.withLock { $0 })
   }
 
+  /// The samples of several collections together (every instance's subscribers, say).
+  package static func summary(of collections: some Sequence<Latencies>) -> Summary {
+    var merged: Histogram<UInt64>?
+    for collection in collections {
+      let histogram = collection.histogram.withLock { $0 }
+      if merged == nil { merged = histogram } else { merged!.add(histogram) }
+    }
+    return Summary(histogram: merged ?? Latencies().histogram.withLock { $0 })
+  }
+
   package struct Summary: Sendable {
     let histogram: Histogram<UInt64>
 

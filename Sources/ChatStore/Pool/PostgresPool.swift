@@ -33,6 +33,8 @@ public final class PostgresPool: Service, Sendable {
     public var maxBackoff: Duration = .seconds(2)
     /// Custom `chatd.*` settings of every session (see `StoreConfiguration.pushGracePeriod`).
     public var settings: [String: String] = [:]
+    /// Every session's notices (see `PostgresConnection.Configuration.noticeHandler`).
+    package var noticeHandler: (@Sendable (String) -> Void)?
 
     public init(conninfo: String, database: String? = nil) {
       self.conninfo = conninfo
@@ -44,6 +46,7 @@ public final class PostgresPool: Service, Sendable {
       configuration.connectTimeout = connectTimeout
       configuration.statementTimeout = statementTimeout
       configuration.settings = settings
+      configuration.noticeHandler = noticeHandler
       return configuration
     }
   }

@@ -71,7 +71,12 @@ extension PostgresConnection {
   private func finishConnecting() {
     guard let conn, let continuation = connectContinuation else { return }
     connectContinuation = nil
-    chatd_pq_silence_notices(conn)
+    if let noticeReceiver {
+      PQsetNoticeReceiver(
+        conn, NoticeReceiver.callback, Unmanaged.passUnretained(noticeReceiver).toOpaque())
+    } else {
+      chatd_pq_silence_notices(conn)
+    }
     guard PQsetnonblocking(conn, 1) == 0 else {
       continuation.resume(throwing: connectionError("nonblocking mode refused"))
       shutdown(StoreError(.unavailable))

@@ -34,6 +34,9 @@ package final class PostgresConnection: @unchecked Sendable {
     /// functions read them with `current_setting` at no extra round trip. Names and values
     /// are chatd's own (letters, digits, dots, underscores), never user input.
     package var settings: [String: String] = [:]
+    /// Receives the primary text of every notice the server sends (tests read auto_explain's
+    /// plans this way); nil ignores notices.
+    package var noticeHandler: (@Sendable (String) -> Void)?
 
     package init(conninfo: String, database: String? = nil) {
       self.conninfo = conninfo
@@ -54,6 +57,8 @@ package final class PostgresConnection: @unchecked Sendable {
   var pending: PendingRequest?
   var notificationHandler: (@Sendable (PostgresNotification) -> Void)?
   var closeHandler: (@Sendable () -> Void)?
+  /// Owned here so that libpq's notice receiver may point at it while `conn` lives.
+  var noticeReceiver: NoticeReceiver?
   private let closedFlag = Atomic<Bool>(false)
 
   private init(label: String) {
@@ -76,6 +81,7 @@ package final class PostgresConnection: @unchecked Sendable {
     let connection = PostgresConnection(label: "chatd.postgres")
     connection.notificationHandler = onNotification
     connection.closeHandler = onClose
+    connection.noticeReceiver = configuration.noticeHandler.map(NoticeReceiver.init)
     try await withCheckedThrowingContinuation { continuation in
       connection.queue.async {
         connection.startConnecting(configuration, continuation: continuation)
@@ -118,4 +124,17 @@ package final class PostgresConnection: @unchecked Sendable {
 package struct PostgresNotification: Sendable {
   package var channel: String
   package var payload: String
+}
+
+/// The Swift side of libpq's notice receiver (a C function pointer with a context argument).
+final class NoticeReceiver: Sendable {
+  let handler: @Sendable (String) -> Void
+
+  init(_ handler: @escaping @Sendable (String) -> Void) { self.handler = handler }
+
+  static let callback: PQnoticeReceiver = { context, result in
+    guard let context, let result, let text = chatd_pq_primary_message(result) else { return }
+    Unmanaged<NoticeReceiver>.fromOpaque(context).takeUnretainedValue().handler(
+      String(cString: text))
+  }
 }

@@ -92,7 +92,7 @@ extension RoomEventRepository {
     [
       "SELECT * FROM chat_messages(NULL, ARRAY(\(subquery: messages)))",
       """
-      SELECT * FROM chat_members(ARRAY(\(subquery: rooms))) WHERE user_id = ANY (ARRAY(\(subquery: subjects)))
+      SELECT * FROM chat_members_of(ARRAY(\(subquery: rooms)), ARRAY(\(subquery: subjects)))
       """,
       """
       SELECT id, display_name, avatar_url FROM users WHERE id = ANY (ARRAY(\(subquery: subjects)))

@@ -89,13 +89,20 @@ public struct RoomRepository: Sendable {
   public static func isWellFormedCursor(_ text: String) -> Bool { RoomCursor(text) != nil }
 
   /// The viewer's rooms, most recent activity first, `limit` per page.
+  ///
+  /// The page is sorted from all of the user's rooms, so its cost grows with how many rooms
+  /// the user is in, never with the number of rooms. Each room is fetched by its primary key
+  /// (the `OFFSET 0` keeps the lateral subquery from being flattened into a join): for a user
+  /// in a thousand rooms a plain join made the planner hash the whole `rooms` table instead
+  /// (docs/scaling.md).
   public func rooms(of user: String, limit: Int, after cursor: String? = nil) async throws
     -> Page<RoomSummary>
   {
     let position = cursor.flatMap(RoomCursor.init)
     let rows = try await pool.query(
       """
-      SELECT \(unsafeSQL: Self.roomColumns) FROM room_members me JOIN rooms r ON r.id = me.room_id
+      SELECT \(unsafeSQL: Self.roomColumns) FROM room_members me
+      CROSS JOIN LATERAL (SELECT * FROM rooms WHERE rooms.id = me.room_id OFFSET 0) r
       WHERE me.user_id = \(user)
         AND (\(position?.micros)::bigint IS NULL
           OR ((extract(epoch FROM r.last_activity_at) * 1000000)::bigint, r.id)

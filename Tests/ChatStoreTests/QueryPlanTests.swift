@@ -1,0 +1,226 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@testable import ChatStore
+
+/// Every hot query the services run stays on an index as the tables grow (docs/scaling.md).
+///
+/// The queries are not copied here: the test calls the repositories, and PostgreSQL's
+/// auto_explain (loaded in every pool session, nested statements included, so the statements
+/// inside the SQL functions count too) sends each executed plan back as a notice, with the
+/// rows every node really read. The tables hold enough rows that a sequential scan would be
+/// the planner's choice if no index fit.
+///
+/// The rule is "no growing table is read sequentially", judged on what ran: a Seq Scan node
+/// that read at most `seqScanAllowance` rows passes. One plan needs this: the reaping of dead
+/// instances (`PresenceRepository.reapExpired`, run with every lease renewal) hash-joins
+/// `users` to the expired instances' presence rows; with no instance expired the hash is
+/// empty and the scan stops after its first row. When an instance did die, the scan reads
+/// every user once (docs/scaling.md, presence).
+@Suite struct QueryPlanTests {
+  /// Tables that grow with users, rooms and history. `instances` (one row per chatd) and
+  /// `push_outbox` (empty here: push is off) are not among them.
+  static let growingTables: Set<String> = [
+    "users", "rooms", "room_members", "messages", "reactions", "room_events", "notifications",
+    "presence",
+  ]
+
+  static let seqScanAllowance = 10
+
+  @Test func hotQueriesUseIndexes() async throws {
+    let plans = PlanLog()
+    let store = try await Self.explainingStore(plans)
+    let rooms = try await Self.fill(store)
+    plans.clear()
+
+    let room = rooms[0]
+    let other = rooms[1]
+    // SendMessage (the group commit's function and the append inside it), twice: alone and
+    // with a reply-to.
+    let sent = try await store.messages.send(
+      roomID: room, sender: "u1", clientMsgID: "plan-1", body: "hello")
+    _ = try await store.messages.send(
+      roomID: room, sender: "u2", clientMsgID: "plan-2", body: "re", replyTo: sent.message.id)
+    _ = try await store.messages.send(
+      roomID: room, sender: "u1", clientMsgID: "plan-1", body: "hello")  // idempotent retry
+    // GetMessages: latest page, an old page, a page after a seq; one message.
+    _ = try await store.messages.messages(roomID: room, viewer: "u1", limit: 50)
+    _ = try await store.messages.messages(roomID: room, viewer: "u1", beforeSeq: 20, limit: 10)
+    _ = try await store.messages.messages(roomID: room, viewer: "u1", afterSeq: 40, limit: 10)
+    _ = try await store.messages.message(id: sent.message.id, viewer: "u1")
+    // SubscribeRoom: the check, the replay and the hub's pages.
+    _ = try await store.rooms.subscriptionCheck(roomID: room, user: "u1")
+    _ = try await store.rooms.role(roomID: room, user: "u1")
+    _ = try await store.events.after(roomID: room, seq: 90, limit: 256)
+    _ = try await store.events.page(roomID: room, after: 10, limit: 256)
+    _ = try await store.events.lastSeq(roomID: room)
+    _ = try await store.events.lastSeqs(roomIDs: [room, other])
+    // Unread counts of users' live streams (room activity), ListRooms, GetRoom, MarkRead.
+    _ = try await store.events.activity(events: [(room, 101)], users: ["u1", "u2", "u3"])
+    _ = try await store.rooms.rooms(of: "u1", limit: 20)
+    _ = try await store.rooms.room(id: room, viewer: "u1")
+    _ = try await store.rooms.roomIDs(of: "u1")
+    _ = try await store.rooms.markRead(roomID: room, user: "u3", upTo: 95)
+    // Delivered pointers, batched.
+    try await store.rooms.markDelivered(
+      [.init(roomID: room, userID: "u4", seq: 99), .init(roomID: other, userID: "u12", seq: 80)],
+      eventMaxMembers: 50)
+    // The firehose, from the start and from now.
+    _ = try await store.events.firehose(after: .start, limit: 100)
+    let now = try await store.events.firehoseNow()
+    _ = try await store.events.firehose(after: now, roomIDs: [room], limit: 100)
+    // Notifications: a page, unread only, SubscribeUser's replay, last seqs, mark read.
+    _ = try await store.notifications.list(user: "u1", limit: 20)
+    _ = try await store.notifications.list(user: "u1", limit: 20, after: "10", unreadOnly: true)
+    _ = try await store.notifications.after(user: "u1", seq: 5, limit: 256)
+    _ = try await store.notifications.lastSeqs(users: ["u1", "u2"])
+    _ = try await store.notifications.markRead(user: "u1", upTo: 10)
+    // Presence: lease renewal and reaping, streams opening and closing, online lookups.
+    try await store.presence.renewLease(instance: "i1", ttl: .seconds(15))
+    _ = try await store.presence.reapExpired()
+    try await store.presence.streamOpened(instance: "i1", user: "u2")
+    try await store.presence.streamClosed(instance: "i1", user: "u2")
+    _ = try await store.presence.online(["u1", "u2", "u3"])
+
+    let captured = plans.all()
+    #expect(captured.count > 30, "auto_explain reported \(captured.count) plans")
+    var indexed: Set<String> = []
+    for plan in captured {
+      for scan in plan.scans {
+        if scan.node == "Seq Scan", Self.growingTables.contains(scan.relation),
+          scan.rowsRead > Self.seqScanAllowance
+        {
+          Issue.record(
+            "Seq Scan on \(scan.relation) read \(scan.rowsRead) rows in: \(plan.query)")
+        } else if scan.node != "Seq Scan" {
+          indexed.insert(scan.relation)
+        }
+      }
+    }
+    // The plans really were read: every growing table was reached through an index.
+    #expect(indexed.isSuperset(of: Self.growingTables), "index scans on \(indexed.sorted())")
+  }
+
+  /// A store on a fresh, migrated database whose sessions load auto_explain.
+  static func explainingStore(_ plans: PlanLog) async throws -> Store {
+    let connection = try await TestCluster.freshDatabase()
+    var configuration = PostgresPool.Configuration(
+      conninfo: connection.conninfo, database: connection.database)
+    try await Store.migrate(configuration)
+    configuration.maxConnections = 2
+    configuration.statementTimeout = .seconds(60)
+    configuration.settings = [
+      "session_preload_libraries": "auto_explain",
+      "auto_explain.log_min_duration": "0",
+      "auto_explain.log_nested_statements": "on",
+      "auto_explain.log_format": "json",
+      "auto_explain.log_level": "notice",
+      "auto_explain.log_analyze": "on",
+      "auto_explain.log_timing": "off",
+      // SSD storage, as docs/scaling.md recommends for production: with the default 4 (a
+      // spinning disk's seek) the planner hashes whole tables for a page of rooms' members
+      // at this test's scale.
+      "random_page_cost": "1.1",
+    ]
+    configuration.noticeHandler = { plans.add($0) }
+    let logger = Logger(label: "test")
+    return Store(
+      pool: PostgresPool(configuration: configuration, logger: logger),
+      listener: NotificationListener(configuration: configuration, logger: logger),
+      cluster: nil, logger: logger)
+  }
+
+  /// 30,000 users, the first 1,500 each in two of 300 group rooms of ten members (u1 in all
+  /// of them); 100 messages and events per room (30,000 each), a reaction on every third message, 20 notifications
+  /// per member, and a tenth of the users online on three instances. Consistent with the schema's invariants:
+  /// gap-free seqs up to rooms.last_seq, events for messages, notification_seq per user.
+  /// Returns the ids of the first two rooms (u1 is in the first, u12 in the second).
+  static func fill(_ store: Store) async throws -> [String] {
+    try await store.pool.withConnection { connection in
+      try await connection.run(
+        unsafeSQL: """
+          SET session_replication_role = replica; -- no per-row FK checks: the rows are consistent
+          INSERT INTO users (id, display_name, notification_seq)
+            SELECT 'u' || u, 'User ' || u, CASE WHEN u <= 1500 THEN 20 ELSE 0 END
+            FROM generate_series(1, 30000) u;
+          INSERT INTO rooms (id, kind, title, last_seq, last_message_id, last_activity_at)
+            SELECT md5('room' || r)::uuid, 2, 'room ' || r, 100, md5('msg' || r || ':100')::uuid,
+              now() - r * interval '1 minute'
+            FROM generate_series(1, 300) r;
+          INSERT INTO room_members (room_id, user_id, role, last_read_seq, last_delivered_seq)
+            SELECT md5('room' || r)::uuid, 'u' || (((r - 1) * 10 + k) % 1500 + 1),
+              CASE WHEN k = 0 THEN 1 ELSE 3 END, 50, 50
+            FROM generate_series(1, 300) r, generate_series(0, 9) k;
+          -- u1 is in every room: ListRooms of a user in many rooms.
+          INSERT INTO room_members (room_id, user_id, role, last_read_seq, last_delivered_seq)
+            SELECT md5('room' || r)::uuid, 'u1', 3, 50, 50 FROM generate_series(1, 300) r
+            ON CONFLICT DO NOTHING;
+          INSERT INTO messages (id, room_id, seq, sender_id, client_msg_id, body, created_at)
+            SELECT md5('msg' || r || ':' || s)::uuid, md5('room' || r)::uuid, s,
+              'u' || (((r - 1) * 10 + s % 10) % 1500 + 1), 'c' || r || ':' || s, 'message ' || s,
+              now() - (101 - s) * interval '1 second'
+            FROM generate_series(1, 300) r, generate_series(1, 100) s;
+          INSERT INTO room_events (room_id, seq, kind, actor_id, message_id, created_at)
+            SELECT room_id, seq, 1, sender_id, id, created_at FROM messages;
+          INSERT INTO reactions (message_id, user_id, emoji)
+            SELECT id, sender_id, '+1' FROM messages WHERE seq % 3 = 0;
+          INSERT INTO notifications (user_id, seq, kind, actor_id, deep_link)
+            SELECT 'u' || u, n, 1, 'u' || (u % 1500 + 1), ''
+            FROM generate_series(1, 1500) u, generate_series(1, 20) n;
+          INSERT INTO instances (id, lease_expires_at)
+            SELECT 'i' || i, now() + interval '1 hour' FROM generate_series(1, 3) i;
+          INSERT INTO presence (user_id, instance_id, streams)
+            SELECT 'u' || u, 'i' || (u % 3 + 1), 1 FROM generate_series(1, 30000, 10) u;
+          RESET session_replication_role;
+          ANALYZE;
+          """)
+    }
+    return try await store.pool.query(
+      "SELECT md5('room' || r)::uuid::text AS id FROM generate_series(1, 2) r ORDER BY r"
+    ).rows.map { try $0.decode("id") }
+  }
+}
+
+/// The plans auto_explain sent, parsed from its notices ("duration: … ms  plan:\n{json}").
+final class PlanLog: Sendable {
+  struct Scan {
+    var node: String
+    var relation: String
+    /// Rows returned plus rows its filter removed, over every loop.
+    var rowsRead: Int
+  }
+
+  struct Plan {
+    var query: String
+    var scans: [Scan]
+  }
+
+  private let plans = Mutex<[Plan]>([])
+
+  func add(_ notice: String) {
+    guard let start = notice.firstIndex(of: "{"),
+      let json = try? JSONSerialization.jsonObject(with: Data(notice[start...].utf8))
+        as? [String: Any],
+      let root = json["Plan"] as? [String: Any]
+    else { return }
+    var scans: [Scan] = []
+    Self.collect(root, into: &scans)
+    let plan = Plan(query: json["Query Text"] as? String ?? "?", scans: scans)
+    plans.withLock { $0.append(plan) }
+  }
+
+  private static func collect(_ node: [String: Any], into scans: inout [Scan]) {
+    if let relation = node["Relation Name"] as? String, let type = node["Node Type"] as? String {
+      let number = { (key: String) in (node[key] as? NSNumber)?.doubleValue ?? 0 }
+      let perLoop = number("Actual Rows") + number("Rows Removed by Filter")
+      scans.append(
+        Scan(node: type, relation: relation, rowsRead: Int(perLoop * number("Actual Loops"))))
+    }
+    for child in node["Plans"] as? [[String: Any]] ?? [] { collect(child, into: &scans) }
+  }
+
+  func clear() { plans.withLock { $0.removeAll() } }
+  func all() -> [Plan] { plans.withLock { $0 } }
+}
