@@ -10,6 +10,10 @@ final class MemoryLog: FeedSource, Sendable {
 
   private let logs = Mutex<[String: [UInt64]]>([:])
   let reads = Atomic<Int>(0)
+  /// How many of the next `lastSeqs` calls fail (the database still away).
+  let lastSeqsFailures = Atomic<Int>(0)
+
+  struct Unavailable: Error {}
 
   /// Appends the next event of `key` and returns its seq.
   @discardableResult
@@ -32,7 +36,11 @@ final class MemoryLog: FeedSource, Sendable {
   }
 
   func lastSeqs(of keys: [String]) async throws -> [String: UInt64] {
-    logs.withLock { logs in
+    if lastSeqsFailures.load(ordering: .relaxed) > 0 {
+      lastSeqsFailures.subtract(1, ordering: .relaxed)
+      throw Unavailable()
+    }
+    return logs.withLock { logs in
       Dictionary(uniqueKeysWithValues: keys.map { ($0, UInt64(logs[$0]?.count ?? 0)) })
     }
   }
