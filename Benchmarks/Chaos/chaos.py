@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -423,6 +424,7 @@ class Run:
             self.db.cluster.stop()
         else:
             self.db.destroy()
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def fmt(value) -> str:

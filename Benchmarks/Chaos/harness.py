@@ -118,8 +118,8 @@ class BreakableOneSignal(FakeOneSignal):
 class Database:
     """A throwaway cluster (scripts/pg) with one database for the run, plus the faults."""
 
-    def __init__(self) -> None:
-        self.cluster = Cluster(prefix="chatd-chaos-pg.")
+    def __init__(self, prefix: str = "chatd-chaos-pg.") -> None:
+        self.cluster = Cluster(prefix=prefix)
         self.url = fresh_database(self.cluster.url)
         self.data = self.cluster.folder / "data"
 

@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     root = pki.root("root", "Leak Test Root")
     certificate = pki.server("server", root)
     other = pki.root("other", "Unrelated Root")
-    db = Database()
+    db = Database(prefix="chatd-leaks-pg.")
     fake = BreakableOneSignal().start()
     credentials = grpc.ssl_channel_credentials(root_certificates=root.cert.read_bytes())
     bad = grpc.ssl_channel_credentials(root_certificates=other.cert.read_bytes())

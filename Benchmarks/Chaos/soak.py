@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
 
     harness.load_protos()
     workdir = Path(tempfile.mkdtemp(prefix="chatd-soak."))
-    db = Database()
+    db = Database(prefix="chatd-soak-pg.")
     fake = BreakableOneSignal().start()
     instance = Instance("soak", args.binary, workdir, db.url,
                         (*harness.push_args(fake.url), "--onesignal-grace-period", "2",
