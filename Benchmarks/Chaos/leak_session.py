@@ -27,6 +27,7 @@ import grpc
 
 import harness
 from harness import M, BreakableOneSignal, Database, log
+from chatd_interop import protos
 from chatd_interop.pki import PKI
 from chatd_interop.server import ChatdProcess
 from chatd_interop.users import User
@@ -89,9 +90,10 @@ def session(server: ChatdProcess, credentials: grpc.ChannelCredentials, bad: grp
                                       request_serializer=lambda b: b,
                                       response_deserializer=lambda b: b)
         expect_error(lambda: unknown(b"", timeout=60), grpc.StatusCode.UNIMPLEMENTED)
-        expect_error(lambda: ana.chat.GetRoom(M("chat.v1.GetRoomRequest", room_id=room.id),
-                                              metadata=(("authorization", "Bearer nope"),),
-                                              timeout=60),
+        anonymous = protos.stub(channel, "chat.v1.ChatService")
+        expect_error(lambda: anonymous.GetRoom(M("chat.v1.GetRoomRequest", room_id=room.id),
+                                               metadata=(("authorization", "Bearer nope"),),
+                                               timeout=60),
                      grpc.StatusCode.UNAUTHENTICATED)
         # A connection that dies mid-stream: a second channel, closed under its stream.
         side = server.open_channel(credentials)
