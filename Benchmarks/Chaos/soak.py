@@ -23,6 +23,7 @@ import argparse
 import csv
 import os
 import random
+import shutil
 import sys
 import tempfile
 import threading
@@ -295,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         db.cluster.stop()
     else:
         db.destroy()
+        shutil.rmtree(workdir, ignore_errors=True)
     return 1 if violations else 0
 
 
