@@ -71,6 +71,28 @@ public final class FeedHub<Source: FeedSource>: Sendable {
     }
   }
 
+  /// `resync()` until it succeeds or the task is cancelled. A listener that reconnected after a
+  /// database restart usually finds the pool still failing; if the resync gave up then, what
+  /// the bus lost would reach each feed only with the feed's next announcement: never, in a
+  /// room that went quiet. Waits `initialDelay` after the first failure, doubling up to
+  /// `maxDelay`; `failed` hears every error.
+  public func resyncRetrying(
+    initialDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(2),
+    failed: (any Error) -> Void
+  ) async {
+    var delay = initialDelay
+    while !Task.isCancelled {
+      do {
+        try await resync()
+        return
+      } catch {
+        failed(error)
+      }
+      do { try await Task.sleep(for: delay) } catch { return }
+      delay = min(delay * 2, maxDelay)
+    }
+  }
+
   /// Ends every subscription (at shutdown): `next()` throws `error`, or returns [].
   public func finishAll(_ error: (any Error)?) {
     for feed in allFeeds() { feed.finishAll(error) }

@@ -92,6 +92,24 @@ import Testing
     #expect(outputs.seqs() == [1, 2])
   }
 
+  @Test func aResyncThatFailsIsRetriedUntilTheSourceAnswers() async throws {
+    let log = MemoryLog()
+    let hub = FeedHub(source: log)
+    let subscription = hub.subscribe(to: "room", after: 0, subscriber: nil)
+    defer { subscription.close() }
+    _ = try await subscription.collect { !$0.syncedAt().isEmpty }
+
+    log.append("room")  // lost by the bus while the listener reconnected
+    log.lastSeqsFailures.store(3, ordering: .relaxed)  // and the database still starting
+    let failures = Mutex(0)
+    await hub.resyncRetrying(initialDelay: .milliseconds(1)) { _ in
+      failures.withLock { $0 += 1 }
+    }
+    #expect(failures.withLock { $0 } == 3)
+    let outputs = try await subscription.collect { $0.seqs().last == 1 }
+    #expect(outputs.seqs() == [1])
+  }
+
   @Test func ephemeralEventsSkipTheirAuthorAndCarryNoSeq() async throws {
     let log = MemoryLog()
     let hub = FeedHub(source: log)

@@ -12,6 +12,10 @@ final class MemoryLog: FeedSource, Sendable {
   let reads = Atomic<Int>(0)
   /// How long each read takes (a database round trip, for tests of concurrent replays).
   let latency: Duration
+  /// How many of the next `lastSeqs` calls fail (the database still away).
+  let lastSeqsFailures = Atomic<Int>(0)
+
+  struct Unavailable: Error {}
 
   init(latency: Duration = .zero) {
     self.latency = latency
@@ -38,7 +42,11 @@ final class MemoryLog: FeedSource, Sendable {
   }
 
   func lastSeqs(of keys: [String]) async throws -> [String: UInt64] {
-    logs.withLock { logs in
+    if lastSeqsFailures.load(ordering: .relaxed) > 0 {
+      lastSeqsFailures.subtract(1, ordering: .relaxed)
+      throw Unavailable()
+    }
+    return logs.withLock { logs in
       Dictionary(uniqueKeysWithValues: keys.map { ($0, UInt64(logs[$0]?.count ?? 0)) })
     }
   }

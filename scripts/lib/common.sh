@@ -75,3 +75,16 @@ ensure_venv() {
     -r "$CHATD_REQUIREMENTS" || die "pip install -r $CHATD_REQUIREMENTS failed"
   printf '%s' "$want" >"$stamp"
 }
+
+# start_test_database: a throwaway PostgreSQL cluster (scripts/pg, fsync off) destroyed when
+# the calling script exits (an EXIT trap); exports CHATD_TEST_DATABASE_URL for the Swift
+# tests and the interop suite. Used by scripts/test and scripts/sanitize.
+CHATD_TEST_PG_DIR=""
+start_test_database() {
+  CHATD_TEST_PG_DIR="$(mktemp -d /tmp/chatd-test-pg.XXXXXX)"
+  chmod 755 "$CHATD_TEST_PG_DIR"
+  trap 'scripts/pg destroy "$CHATD_TEST_PG_DIR" >/dev/null 2>&1 || true' EXIT
+  CHATD_TEST_DATABASE_URL="$(PG_FSYNC=off scripts/pg start "$CHATD_TEST_PG_DIR")" || return 1
+  export CHATD_TEST_DATABASE_URL
+  log "PostgreSQL: $CHATD_TEST_DATABASE_URL"
+}

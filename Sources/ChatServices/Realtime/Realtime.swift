@@ -60,24 +60,32 @@ public final class Realtime: Service, Sendable {
     }
   }
 
-  /// Routes the bus's messages to the hubs until the listener stops.
+  /// Routes the bus's messages to the hubs until the listener stops (or the task is
+  /// cancelled, which also ends the resyncs under way).
   private func dispatch(_ bus: AsyncStream<NotificationListener.Event>) async {
-    for await event in bus {
-      switch event {
-      case .notification(let channel, let payload):
-        route(channel: channel, payload: payload)
-      case .resync:
-        roomEvents.ring()
-        Task {
-          do {
-            try await rooms.resync()
-            try await users.resync()
-          } catch {
-            logger.warning("resync after reconnect failed", metadata: ["error": "\(error)"])
-          }
+    await withDiscardingTaskGroup { group in
+      for await event in bus {
+        switch event {
+        case .notification(let channel, let payload):
+          route(channel: channel, payload: payload)
+        case .resync:
+          roomEvents.ring()
+          group.addTask { await self.resync() }
         }
       }
     }
+  }
+
+  /// After the listener (re)connected: every followed feed reads what the bus lost. Retried
+  /// until the database answers (the chaos run found subscribers of quiet rooms stuck behind
+  /// after a PostgreSQL restart, when the one attempt met a pool that could not connect yet).
+  private func resync() async {
+    let logger = self.logger
+    let failed = { (error: any Error) in
+      logger.warning("resync after reconnect failed, retrying", metadata: ["error": "\(error)"])
+    }
+    await rooms.resyncRetrying(failed: failed)
+    await users.resyncRetrying(failed: failed)
   }
 
   private func route(channel: String, payload: String) {
