@@ -42,9 +42,15 @@ public final class MetricsEndpoint: Service, Sendable {
       metadata: [
         "address": "\(address?.ipAddress ?? host):\(address?.port ?? port)", "path": "/metrics",
       ])
-    try await withGracefulShutdownHandler {
-      try await channel.closeFuture.get()
-    } onGracefulShutdown: {
+    // Cancellation comes when another service of the process failed: stop at once so that
+    // chatd exits with that service's error.
+    try await withTaskCancellationHandler {
+      try await withGracefulShutdownHandler {
+        try await channel.closeFuture.get()
+      } onGracefulShutdown: {
+        channel.close(promise: nil)
+      }
+    } onCancel: {
       channel.close(promise: nil)
     }
     for connection in connections.withLock({ Array($0.values) }) {

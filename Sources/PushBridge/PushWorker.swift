@@ -45,7 +45,9 @@ public final class PushWorker: Service, Sendable {
   private func drain() async {
     let clock = ContinuousClock()
     var lastHousekeeping = clock.now - .seconds(3600)
-    while !stopping.load(ordering: .relaxed) {
+    // Cancelled (another service of the process failed): stop too, or chatd would spin here
+    // instead of exiting with that error.
+    while !stopping.load(ordering: .relaxed), !Task.isCancelled {
       var full = false
       do {
         let items = try await store.outbox.claim(

@@ -94,7 +94,9 @@ def test_a_port_in_use_makes_chatd_exit_with_the_reason(tmp_path):
     taken = f"127.0.0.1:{holder.getsockname()[1]}"
     try:
         for args, message in [
-            (["--listen", taken], f"cannot listen on {taken} (--listen)"),
+            # The metrics endpoint listens meanwhile: it must stop too for chatd to exit.
+            (["--listen", taken, "--metrics-listen", "127.0.0.1:0"],
+             f"cannot listen on {taken} (--listen)"),
             (["--listen", "127.0.0.1:0", "--metrics-listen", taken],
              f"the metrics endpoint cannot listen on {taken} (--metrics-listen"),
         ]:
