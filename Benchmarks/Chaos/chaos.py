@@ -204,15 +204,19 @@ class Run:
         log("senders stopped; waiting for the subscribers to reach the rooms' last seq")
         for subscriber in self.subscribers:
             if not subscriber.done.wait(timeout=120):
+                since = (time.monotonic() - subscriber.arrivals[-1]
+                         if subscriber.arrivals else None)
                 self.violations.append(f"subscriber {subscriber.name} did not catch up "
                                        f"(at seq {subscriber.last} of "
-                                       f"{self.final_seq[subscriber.room]})")
+                                       f"{self.final_seq[subscriber.room]}, its last event "
+                                       f"{fmt(since)} s ago, ends {subscriber.ends})")
         log("subscribers caught up; waiting for the push outbox to drain")
         self.drain_pushes()
         log("push outbox drained; checking")
         self.monitor_stop.set()
         self.monitor.join()
         self.check()
+        self.stalls = self.feed_stalls()
         self.measure_recovery()
         self.report()
         self.shutdown()
@@ -230,6 +234,19 @@ class Run:
                 return
             time.sleep(1.0)
         log("push outbox did not drain in time")
+
+    def feed_stalls(self) -> list[str]:
+        """The feeds chatd's watchdog found silent while behind (and read again): each one is
+        a bug on the way from the bus to a feed that the watchdog papered over. Reported, so a
+        run shows them even when every subscriber caught up."""
+        stalls = []
+        for instance in self.instances:
+            log_path = instance.process.log_path
+            if log_path.exists():
+                for line in log_path.read_text(errors="replace").splitlines():
+                    if "feed stalled" in line:
+                        stalls.append(f"{instance.name}: {line}")
+        return stalls
 
     # --- checks -----------------------------------------------------------------------------
     def check(self) -> None:
@@ -391,6 +408,10 @@ class Run:
             if len(sends) > 1:
                 print(f"  {name}: sends recovered in median {statistics.median(sends):.2f} s, "
                       f"max {max(sends):.2f} s over {len(sends)}", file=out)
+        print(f"feed stalls       {len(self.stalls)} found and read again by chatd's watchdog",
+              file=out)
+        for line in self.stalls[:10]:
+            print(f"  {line}", file=out)
         print("\nviolations:" if self.violations else "\nno violations", file=out)
         for v in self.violations:
             print(f"  - {v}", file=out)
@@ -405,7 +426,7 @@ class Run:
                 "push_resent_after_2xx": self.push_resent_after_2xx,
                 "push_resent_after_seen_2xx": self.push_resent_after_seen_2xx,
                 "faults": [asdict(f) for f in self.faults], "violations": self.violations,
-                "loaded_for": self.loaded_for,
+                "loaded_for": self.loaded_for, "feed_stalls": self.stalls,
             }, indent=2))
 
     def shutdown(self) -> None:

@@ -17,6 +17,10 @@ final class Feed<Source: FeedSource>: Sendable {
     /// The highest seq the bus announced.
     var knownSeq: UInt64 = 0
     var fetching = false
+    /// When the read under way started or last brought a page (the watchdog's clock).
+    var fetchProgress: ContinuousClock.Instant = .now
+    /// Which read is current: a read the watchdog replaced keeps running but is ignored.
+    var fetchGeneration: UInt64 = 0
     var recent: RecentItems<Note>
     var subscribers: [ObjectIdentifier: FeedSubscription<Source>] = [:]
     /// Replay reads under way, by the seq they start after.
@@ -49,8 +53,8 @@ final class Feed<Source: FeedSource>: Sendable {
   private func join(_ subscription: FeedSubscription<Source>, after seq: UInt64, replayed: Bool)
     -> [FeedItem<Note>]?
   {
-    let (recent, fetch) = state.withLock { state -> ([FeedItem<Note>]?, Bool) in
-      if !replayed, state.loadedSeq == nil { return (nil, false) }
+    let (recent, fetch) = state.withLock { state -> ([FeedItem<Note>]?, UInt64?) in
+      if !replayed, state.loadedSeq == nil { return (nil, nil) }
       guard let loaded = state.loadedSeq, loaded > seq else {
         // The replay read the source after the feed existed, so any later event will be
         // announced to the feed: a feed nobody has joined yet may start where the replay
@@ -60,13 +64,14 @@ final class Feed<Source: FeedSource>: Sendable {
         _ = subscription.goLive(after: seq)
         return ([], state.startFetchIfBehind())
       }
-      guard let missing = state.recent.after(seq) else { return (nil, false) }
+      guard let missing = state.recent.after(seq) else { return (nil, nil) }
       _ = subscription.goLive(after: loaded)
-      return (missing, false)
+      return (missing, nil)
     }
-    if fetch {
+    if let fetch {
       startFetching(
-        source: subscription.hub.source, pageSize: subscription.hub.configuration.pageSize)
+        generation: fetch, source: subscription.hub.source,
+        pageSize: subscription.hub.configuration.pageSize)
     }
     return recent
   }
@@ -87,11 +92,38 @@ final class Feed<Source: FeedSource>: Sendable {
 
   /// The bus announced `seq`: read up to it unless a read is already under way.
   func announce(_ seq: UInt64, source: Source, pageSize: Int) {
-    let fetch = state.withLock { state in
+    let fetch = state.withLock { state -> UInt64? in
       state.knownSeq = max(state.knownSeq, seq)
       return state.startFetchIfBehind()
     }
-    if fetch { startFetching(source: source, pageSize: pageSize) }
+    if let fetch { startFetching(generation: fetch, source: source, pageSize: pageSize) }
+  }
+
+  /// The watchdog's look at the feed. A feed behind what the bus announced with no read under
+  /// way, or whose read has brought nothing for `stallTimeout`, would leave its subscribers
+  /// silent (heartbeats only) until its next announcement: a new read starts, and the caller
+  /// hears why. Neither should happen; this bounds the harm if a path to it remains.
+  func watch(now: ContinuousClock.Instant, stallTimeout: Duration, source: Source, pageSize: Int)
+    -> FeedStall?
+  {
+    let found = state.withLock { state -> (FeedStall, UInt64)? in
+      guard let loaded = state.loadedSeq, state.knownSeq > loaded else { return nil }
+      let kind: FeedStall.Kind
+      if !state.fetching {
+        kind = .idleBehind
+      } else if now - state.fetchProgress >= stallTimeout {
+        kind = .readStuck(for: now - state.fetchProgress)
+      } else {
+        return nil
+      }
+      let stall = FeedStall(
+        key: key, kind: kind, loadedSeq: loaded, knownSeq: state.knownSeq,
+        subscribers: state.subscribers.count)
+      return (stall, state.beginFetch(now: now))
+    }
+    guard let (stall, generation) = found else { return nil }
+    startFetching(generation: generation, source: source, pageSize: pageSize)
+    return stall
   }
 
   /// An ephemeral event for every live subscriber but `excluded`.
@@ -123,15 +155,18 @@ final class Feed<Source: FeedSource>: Sendable {
   /// Reads announced events page by page and offers each to every live subscriber, until the
   /// feed has caught up with what the bus announced. Source failures retry with backoff while
   /// anyone is subscribed.
-  private func startFetching(source: Source, pageSize: Int) {
+  private func startFetching(generation: UInt64, source: Source, pageSize: Int) {
     Task {
       var backoff = Duration.milliseconds(50)
-      while let from = state.withLock({ $0.loadedSeq }) {
+      while let from = state.withLock({ state -> UInt64? in
+        state.fetchGeneration == generation ? state.loadedSeq : nil
+      }) {
         let items: [FeedItem<Note>]
         do {
           items = try await source.items(of: key, after: from, limit: pageSize)
         } catch {
-          let abandoned = state.withLock { state in
+          let abandoned = state.withLock { state -> Bool in
+            guard state.fetchGeneration == generation else { return true }
             if state.subscribers.isEmpty { state.fetching = false }
             return state.subscribers.isEmpty
           }
@@ -140,7 +175,10 @@ final class Feed<Source: FeedSource>: Sendable {
           backoff = min(backoff * 2, .seconds(2))
           continue
         }
-        let (waiters, more) = state.withLock { state in state.accept(items, pageSize: pageSize) }
+        let (waiters, more) = state.withLock { state -> ([Waiter], Bool) in
+          guard state.fetchGeneration == generation else { return ([], false) }
+          return state.accept(items, pageSize: pageSize)
+        }
         for waiter in waiters { waiter.resume() }
         if !more { return }
       }
@@ -149,11 +187,19 @@ final class Feed<Source: FeedSource>: Sendable {
 }
 
 extension Feed.State {
-  /// Marks a read as started when the feed is behind what the bus announced.
-  mutating func startFetchIfBehind() -> Bool {
-    guard !fetching, let loaded = loadedSeq, knownSeq > loaded else { return false }
+  /// Marks a read as started when the feed is behind what the bus announced; returns the
+  /// read's generation.
+  mutating func startFetchIfBehind() -> UInt64? {
+    guard !fetching, let loaded = loadedSeq, knownSeq > loaded else { return nil }
+    return beginFetch(now: .now)
+  }
+
+  /// Marks a new read as the current one (replacing any under way).
+  mutating func beginFetch(now: ContinuousClock.Instant) -> UInt64 {
     fetching = true
-    return true
+    fetchProgress = now
+    fetchGeneration &+= 1
+    return fetchGeneration
   }
 
   /// Takes a page read from the source: the events that follow `loadedSeq` go to the ring and
@@ -171,6 +217,7 @@ extension Feed.State {
       loaded = item.seq
     }
     loadedSeq = loaded
+    fetchProgress = .now
     var waiters: [Feed<Source>.Waiter] = []
     if !accepted.isEmpty {
       waiters.reserveCapacity(subscribers.count)

@@ -62,11 +62,14 @@ public final class FeedHub<Source: FeedSource>: Sendable {
   /// followed feed is, so each reads what it missed.
   public func resync() async throws {
     let feeds = allFeeds().filter { $0.loadedSeq != nil }
-    guard !feeds.isEmpty else { return }
-    let last = try await source.lastSeqs(of: feeds.map(\.key))
-    for feed in feeds {
-      if let seq = last[feed.key] {
-        feed.announce(seq, source: source, pageSize: configuration.pageSize)
+    // Bounded statements: a process may follow a hundred thousand feeds.
+    for start in stride(from: 0, to: feeds.count, by: Self.resyncBatch) {
+      let batch = feeds[start..<min(feeds.count, start + Self.resyncBatch)]
+      let last = try await source.lastSeqs(of: batch.map(\.key))
+      for feed in batch {
+        if let seq = last[feed.key] {
+          feed.announce(seq, source: source, pageSize: configuration.pageSize)
+        }
       }
     }
   }
@@ -108,6 +111,37 @@ public final class FeedHub<Source: FeedSource>: Sendable {
     }
   }
 
+  /// Looks at every feed every `interval` until the task is cancelled: a feed behind what the
+  /// bus announced with no read under way, or with a read that has brought nothing for
+  /// `stallTimeout`, starts a new read, and `found` hears of it (see `FeedStall`).
+  public func runWatchdog(
+    interval: Duration = .seconds(1), stallTimeout: Duration = .seconds(30),
+    found: @Sendable (FeedStall) -> Void
+  ) async {
+    while true {
+      do { try await Task.sleep(for: interval) } catch { return }
+      let now = ContinuousClock.now
+      for feed in allFeeds() {
+        if let stall = feed.watch(
+          now: now, stallTimeout: stallTimeout, source: source, pageSize: configuration.pageSize)
+        {
+          found(stall)
+        }
+      }
+    }
+  }
+
+  /// Asks the source where every followed feed is every `interval` until the task is
+  /// cancelled (`resync()`, one query per hub): the bus is the fast path, this bounds how long
+  /// any announcement it loses without a reconnect (or any bug on the way) can hold a feed
+  /// back. `failed` hears the errors; the next check tries again.
+  public func runPositionChecks(every interval: Duration, failed: (any Error) -> Void) async {
+    while true {
+      do { try await Task.sleep(for: interval) } catch { return }
+      do { try await resync() } catch { failed(error) }
+    }
+  }
+
   func remove(_ subscription: FeedSubscription<Source>) {
     let key = subscription.key
     let removed = shard(key).feeds.withLock { feeds in
@@ -123,6 +157,8 @@ public final class FeedHub<Source: FeedSource>: Sendable {
     if removed { subscriptions.subtract(1, ordering: .relaxed) }
     subscription.finish(nil)?.resume()
   }
+
+  static var resyncBatch: Int { 1000 }
 
   /// A lock over some of the feeds (a class: a `Mutex` cannot live in an array).
   private final class Shard: Sendable {

@@ -80,6 +80,12 @@ struct ChatdCommand: AsyncParsableCommand {
 
   @Option(
     help:
+      "Seconds between reads of every followed room's and user's position from the database, which bound how long a lost bus announcement can hold a live stream back. Env: CHATD_POSITION_CHECK_INTERVAL."
+  )
+  var positionCheckInterval: Double = env("POSITION_CHECK_INTERVAL").flatMap(Double.init) ?? 30
+
+  @Option(
+    help:
       "Address of the Prometheus /metrics endpoint (HTTP/1.1), HOST:PORT (port 0 picks a free one), or off. Env: CHATD_METRICS_LISTEN."
   )
   var metricsListen: String = env("METRICS_LISTEN") ?? "127.0.0.1:9090"

@@ -60,6 +60,10 @@ struct ChatdConfiguration {
     realtime = RealtimeConfiguration()
     realtime.heartbeatInterval = .milliseconds(Int(command.heartbeatInterval * 1000))
     realtime.presenceLease = .milliseconds(Int(command.presenceLease * 1000))
+    guard command.positionCheckInterval >= 0.1 else {
+      throw ValidationError("--position-check-interval must be at least 0.1 seconds")
+    }
+    realtime.positionCheckInterval = .milliseconds(Int(command.positionCheckInterval * 1000))
     rateLimits = .defaults
     for spec in command.rateLimit {
       do {

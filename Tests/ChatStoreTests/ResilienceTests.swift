@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import ChatStore
@@ -58,6 +59,97 @@ import Testing
       if !ok { try await Task.sleep(for: .milliseconds(50)) }
     }
     #expect(ok)
+  }
+
+  /// The chaos run found reads that never returned after `pg_ctl restart -m immediate`: the
+  /// statements in flight at the crash must fail (as unavailable), not hang.
+  @Test(.timeLimit(.minutes(1))) func statementsInFlightWhenPostgreSQLCrashesFail() async throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "chatd-crash-\(UUID())"
+    ).path
+    let url = try TestCluster.pg("start", dir)
+    defer { _ = try? TestCluster.pg("destroy", dir) }
+    var configuration = PostgresPool.Configuration(conninfo: url)
+    configuration.maxConnections = 8
+    let pool = PostgresPool(configuration: configuration)
+    defer { pool.shutdown() }
+    let clock = ContinuousClock()
+    for round in 0..<3 {
+      let inFlight = (0..<6).map { index in
+        Task { () -> StoreError.Kind? in
+          await storeErrorKind {
+            _ = try await pool.execute([
+              "SELECT pg_sleep(\(index % 2 == 0 ? 5 : 0.05 * Double(index)))", "SELECT 1",
+            ])
+          }
+        }
+      }
+      try await Task.sleep(for: .milliseconds(300))
+      let crashed = clock.now
+      try TestCluster.pg("crash", dir)
+      for (index, statement) in inFlight.enumerated() {
+        let kind = await statement.value
+        #expect(index % 2 == 1 || kind == .unavailable, "round \(round), statement \(index)")
+      }
+      #expect(clock.now - crashed < .seconds(10), "round \(round)")
+      var ok = false
+      for _ in 0..<100 where !ok {
+        ok = (try? await pool.query("SELECT 1")) != nil
+        if !ok { try await Task.sleep(for: .milliseconds(50)) }
+      }
+      #expect(ok)
+    }
+  }
+
+  /// The chaos run found reads that never returned after `pg_ctl restart -m immediate`:
+  /// dispatch did not report the hang-up that came right behind the dying server's notice, so
+  /// some requests waited forever on a socket at EOF. A busy pool crashed over and over: every
+  /// call ends, failed or answered, within a few seconds.
+  @Test(.timeLimit(.minutes(2))) func everyCallEndsWhenPostgreSQLCrashesUnderLoad() async throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "chatd-crash-\(UUID())"
+    ).path
+    let url = try TestCluster.pg("start", dir)
+    defer { _ = try? TestCluster.pg("destroy", dir) }
+    let pool = PostgresPool(configuration: PostgresPool.Configuration(conninfo: url))
+    defer { pool.shutdown() }
+    final class Calls: Sendable {
+      let stop = Atomic<Bool>(false)
+      let longest = Mutex<Duration>(.zero)
+      let answered = Atomic<Int>(0)
+    }
+    let calls = Calls()
+    let clock = ContinuousClock()
+    // More callers than connections, each a pipeline like the feeds' reads.
+    let callers = (0..<24).map { _ in
+      Task {
+        while !calls.stop.load(ordering: .relaxed) {
+          let started = clock.now
+          let answered =
+            (try? await pool.execute([
+              "SELECT pg_notify('chaos', 'x')", "SELECT generate_series(1, 50)", "SELECT 2",
+            ])) != nil
+          let took = clock.now - started
+          calls.longest.withLock { $0 = max($0, took) }
+          if answered {
+            calls.answered.add(1, ordering: .relaxed)
+          } else {
+            try? await Task.sleep(for: .milliseconds(10))
+          }
+        }
+      }
+    }
+    for _ in 0..<6 {
+      try await Task.sleep(for: .milliseconds(700))
+      // pg_ctl blocks: off the cooperative threads, which the callers need.
+      try await Task.detached { try TestCluster.pg("crash", dir) }.value
+    }
+    try await Task.sleep(for: .seconds(1))
+    calls.stop.store(true, ordering: .relaxed)
+    for caller in callers { await caller.value }
+    #expect(calls.longest.withLock { $0 } < .seconds(5))
+    #expect(calls.answered.load(ordering: .relaxed) > 0)
+    #expect(try await pool.query("SELECT 1 AS one").first?.decode("one", as: Int.self) == 1)
   }
 
   @Test func acquireTimesOutAsUnavailable() async throws {

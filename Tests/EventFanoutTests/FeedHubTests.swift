@@ -110,6 +110,65 @@ import Testing
     #expect(outputs.seqs() == [1])
   }
 
+  @Test(.timeLimit(.minutes(1))) func theWatchdogReplacesAReadThatNeverReturns() async throws {
+    let log = MemoryLog()
+    let hub = FeedHub(source: log)
+    let subscription = hub.subscribe(to: "room", after: 0, subscriber: nil)
+    defer { subscription.close() }
+    _ = try await subscription.collect { !$0.syncedAt().isEmpty }
+
+    log.hangingReads.store(1, ordering: .relaxed)
+    hub.announce("room", seq: log.append("room"))
+    hub.announce("room", seq: log.append("room"))  // the read under way covers it
+    let stalls = Mutex<[FeedStall]>([])
+    let stallTimeout = Duration.milliseconds(200)
+    let watchdog = Task {
+      await hub.runWatchdog(interval: .milliseconds(5), stallTimeout: stallTimeout) { stall in
+        stalls.withLock { $0.append(stall) }
+      }
+    }
+    defer { watchdog.cancel() }
+    let outputs = try await subscription.collect { $0.seqs().last == 2 }
+    #expect(outputs.seqs() == [1, 2])
+    let first = stalls.withLock { $0.first }
+    #expect(first?.loadedSeq == 0)
+    #expect(first?.knownSeq == 2)
+    if case .readStuck(let duration) = first?.kind {
+      #expect(duration >= stallTimeout)
+    } else {
+      Issue.record("expected a stuck read first, got \(String(describing: first))")
+    }
+    // A feed that has caught up is left alone, however long its last read was.
+    let found = stalls.withLock { $0.count }
+    try await Task.sleep(for: stallTimeout * 2)
+    #expect(stalls.withLock { $0.count } == found)
+  }
+
+  @Test(.timeLimit(.minutes(1))) func positionChecksBringWhatTheBusNeverAnnounced() async throws {
+    let log = MemoryLog()
+    var configuration = FeedHubConfiguration()
+    configuration.shards = 1
+    let hub = FeedHub(source: log, configuration: configuration)
+    let subscription = hub.subscribe(to: "room", after: 0, subscriber: nil)
+    defer { subscription.close() }
+    _ = try await subscription.collect { !$0.syncedAt().isEmpty }
+
+    log.append("room")
+    log.append("room")  // committed, never announced, and no reconnect to resync after
+    log.lastSeqsFailures.store(1, ordering: .relaxed)
+    let failures = Atomic<Int>(0)
+    let checks = Task {
+      await hub.runPositionChecks(every: .milliseconds(10)) { _ in
+        failures.add(1, ordering: .relaxed)
+      }
+    }
+    defer { checks.cancel() }
+    let outputs = try await subscription.collect { $0.seqs().last == 2 }
+    #expect(outputs.seqs() == [1, 2])
+    #expect(
+      failures.load(ordering: .relaxed) == 1, "a failed check is reported, the next one reads")
+  }
+
   @Test func ephemeralEventsSkipTheirAuthorAndCarryNoSeq() async throws {
     let log = MemoryLog()
     let hub = FeedHub(source: log)

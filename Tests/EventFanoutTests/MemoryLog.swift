@@ -14,6 +14,8 @@ final class MemoryLog: FeedSource, Sendable {
   let latency: Duration
   /// How many of the next `lastSeqs` calls fail (the database still away).
   let lastSeqsFailures = Atomic<Int>(0)
+  /// How many of the next `items` calls never return (a read lost on the way).
+  let hangingReads = Atomic<Int>(0)
 
   struct Unavailable: Error {}
 
@@ -36,6 +38,10 @@ final class MemoryLog: FeedSource, Sendable {
 
   func items(of key: String, after seq: UInt64, limit: Int) async throws -> [FeedItem<String>] {
     reads.add(1, ordering: .relaxed)
+    if hangingReads.load(ordering: .relaxed) > 0 {
+      hangingReads.subtract(1, ordering: .relaxed)
+      try await Task.sleep(for: .seconds(86_400))
+    }
     if latency > .zero { try await Task.sleep(for: latency) } else { await Task.yield() }
     let log = logs.withLock { $0[key] ?? [] }
     return log.drop { $0 <= seq }.prefix(limit).map(Self.item)

@@ -70,7 +70,9 @@ import Testing
           to: HTTPEndpoint(url: "http://127.0.0.1:\(port)")!, path: "/notifications",
           headers: [], body: [], timeout: .milliseconds(300))
       }
-      #expect(ContinuousClock.now - started < .seconds(3))
+      // Liveness, not speed: the server never answers, so without the timeout this would wait
+      // for as long as the test runs (a loaded machine stretches 300 ms to seconds).
+      #expect(ContinuousClock.now - started < .seconds(20))
     }
   }
 

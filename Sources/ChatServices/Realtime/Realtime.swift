@@ -1,6 +1,7 @@
 public import ChatStore
 import EventFanout
 public import Logging
+import Metrics
 import RPCCore
 public import ServiceLifecycle
 
@@ -21,6 +22,8 @@ public final class Realtime: Service, Sendable {
   let roomEvents = Doorbell()
   /// The open streams by kind (a Prometheus gauge).
   let streams = StreamGauges()
+  /// `chatd_feed_stalls_total`: feeds the watchdog found silent while behind (a bug's trace).
+  let stalls = Counter(label: "chatd_feed_stalls_total")
   let logger: Logger
 
   public init(
@@ -48,6 +51,8 @@ public final class Realtime: Service, Sendable {
       group.addTask { await self.dispatch(bus) }
       group.addTask { await self.rooms.runHeartbeats() }
       group.addTask { await self.users.runHeartbeats() }
+      group.addTask { await self.watch(self.rooms) }
+      group.addTask { await self.watch(self.users) }
       group.addTask { await self.typing.run() }
       group.addTask { await self.deliveries.run() }
       group.addTask { await self.presence.run() }
@@ -86,6 +91,26 @@ public final class Realtime: Service, Sendable {
     }
     await rooms.resyncRetrying(failed: failed)
     await users.resyncRetrying(failed: failed)
+  }
+
+  /// The hub's watchdog and periodic position checks. A stall found is a bug somewhere on the
+  /// way from the bus to the feed: logged as an error (with the feed's positions) and counted.
+  private func watch<Source: FeedSource>(_ hub: FeedHub<Source>) async {
+    let logger = self.logger
+    let stalls = self.stalls
+    await withDiscardingTaskGroup { group in
+      group.addTask {
+        await hub.runWatchdog(stallTimeout: self.configuration.feedStallTimeout) { stall in
+          stalls.increment()
+          logger.error("feed stalled, reading again", metadata: ["stall": "\(stall)"])
+        }
+      }
+      group.addTask {
+        await hub.runPositionChecks(every: self.configuration.positionCheckInterval) { error in
+          logger.warning("position check failed", metadata: ["error": "\(error)"])
+        }
+      }
+    }
   }
 
   private func route(channel: String, payload: String) {

@@ -13,6 +13,12 @@ public struct RealtimeConfiguration: Sendable {
   public var deliveryFlushInterval: Duration = .milliseconds(250)
   /// Rooms with more members move delivered pointers without `delivered` events.
   public var deliveredEventMaxMembers = 50
+  /// How often every followed feed's position is read from the database
+  /// (`--position-check-interval`, default 30 s): bounds how long a lost announcement can
+  /// hold a live stream back. One query per check and per thousand followed feeds.
+  public var positionCheckInterval: Duration = .seconds(30)
+  /// A feed whose read has brought nothing for this long starts another (see `FeedStall`).
+  public var feedStallTimeout: Duration = .seconds(30)
   /// Per-subscriber queue bounds and the rest of the fan-out's limits.
   public var fanout = FeedHubConfiguration()
 

@@ -1,4 +1,5 @@
 import CLibPQ
+import Dispatch
 
 /// One request in flight on a connection and the results gathered so far.
 final class PendingRequest {
@@ -48,6 +49,33 @@ extension PostgresConnection {
     guard sent else { return shutdown(connectionError("send failed")) }
     flush()
     drive()
+    if pending === request { watch(ObjectIdentifier(request), since: .now) }
+  }
+
+  /// Looks at a request still unanswered every `pokeInterval`. On Linux, dispatch does not
+  /// always report a hang-up that arrives right behind data (a server killed just after its
+  /// notice "terminating connection"): the socket stays readable, at EOF, and the read source
+  /// never fires again, so the request would wait forever (found by the chaos run; see
+  /// ResilienceTests). Reading the socket here finds the EOF. A request unanswered past
+  /// `answerTimeout` (a paused server) fails the connection.
+  private func watch(_ request: ObjectIdentifier, since started: ContinuousClock.Instant) {
+    queue.asyncAfter(deadline: .now() + Self.pokeInterval.timeInterval) { [weak self] in
+      guard let self, self.isPending(request) else { return }
+      self.socketReadable()
+      guard self.isPending(request) else { return }
+      if let limit = self.answerTimeout, ContinuousClock.now - started >= limit {
+        self.shutdown(
+          StoreError(.unavailable, serverMessage: "no answer from the server within \(limit)"))
+      } else {
+        self.watch(request, since: started)
+      }
+    }
+  }
+
+  static var pokeInterval: Duration { .seconds(1) }
+
+  private func isPending(_ request: ObjectIdentifier) -> Bool {
+    pending.map(ObjectIdentifier.init) == request
   }
 
   /// Text binds travel as C strings, so a NUL byte would silently truncate the value: refuse it.

@@ -37,7 +37,7 @@ extension PostgresConnection {
   /// Dispatch may report readiness once per arrival (edge-like), while `PQconsumeInput` reads
   /// only what one `recv` returns: so read until the socket is drained, peeking for more, or
   /// a FIN right behind the server's last message would never be noticed.
-  private func socketReadable() {
+  func socketReadable() {
     guard let conn, !closing else { return }
     var lost = false
     var byte: UInt8 = 0
@@ -53,6 +53,10 @@ extension PostgresConnection {
     }
     deliverNotifications()
     drive()
+    // libpq parses no further than a result the caller has not taken: a notification that
+    // arrived behind a statement's result (the listener's LISTEN or ping) is parsed only once
+    // `drive` has taken it, and must not wait for the socket's next read.
+    deliverNotifications()
     if lost || PQstatus(conn) == CONNECTION_BAD {
       shutdown(connectionError("connection lost"))
     }

@@ -30,6 +30,11 @@ package final class PostgresConnection: @unchecked Sendable {
     package var statementTimeout: Duration? = .seconds(10)
     /// How long connecting may take before it fails as `.unavailable`.
     package var connectTimeout: Duration = .seconds(5)
+    /// How long a request may go without its answer before the connection is given up as
+    /// `.unavailable`: the statement timeout plus this margin (a server that is paused, or a
+    /// network that drops everything, never sends the timeout's error). None without a
+    /// statement timeout.
+    package var answerMargin: Duration = .seconds(5)
     /// Custom settings (`chatd.*`) of every session, sent in the startup packet: the SQL
     /// functions read them with `current_setting` at no extra round trip. Names and values
     /// are chatd's own (letters, digits, dots, underscores), never user input.
@@ -55,6 +60,8 @@ package final class PostgresConnection: @unchecked Sendable {
   var liveSources = 0
   var closing = false
   var pending: PendingRequest?
+  /// See `Configuration.answerMargin`; set when connected.
+  var answerTimeout: Duration?
   var notificationHandler: (@Sendable (PostgresNotification) -> Void)?
   var closeHandler: (@Sendable () -> Void)?
   /// Owned here so that libpq's notice receiver may point at it while `conn` lives.
@@ -82,6 +89,9 @@ package final class PostgresConnection: @unchecked Sendable {
     connection.notificationHandler = onNotification
     connection.closeHandler = onClose
     connection.noticeReceiver = configuration.noticeHandler.map(NoticeReceiver.init)
+    connection.answerTimeout = configuration.statementTimeout.map {
+      $0 + configuration.answerMargin
+    }
     try await withCheckedThrowingContinuation { continuation in
       connection.queue.async {
         connection.startConnecting(configuration, continuation: continuation)
