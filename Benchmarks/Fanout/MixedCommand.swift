@@ -105,6 +105,16 @@ struct MixedCommand: AsyncParsableCommand {
       throw BenchmarkFailure(
         "\(openFailures) of \(streams.count) streams did not sync: \(tally.errorSummary)")
     }
+    // What the open streams cost while nobody acts (heartbeats, timers, presence): part of
+    // every figure per operation below, most visibly at low rates.
+    let idleStart = CPUSnapshot(servers: servers.pids, postgres: server.postgresPid)
+    try? await Task.sleep(for: .seconds(2))
+    let idle = CPUSnapshot(servers: servers.pids, postgres: server.postgresPid).since(idleStart)
+    report.add("server_idle_cpu_pct", Double(idle.serverTotal) / Double(idle.wall) * 100, digits: 1)
+    if server.postgresPid != nil {
+      report.add(
+        "postgres_idle_cpu_pct", Double(idle.postgres) / Double(idle.wall) * 100, digits: 1)
+    }
     printProgress(
       "\(users.count) users, \(population.rooms.count) rooms, \(streams.count) streams synced; "
         + "the day starts")

@@ -1,6 +1,4 @@
-import BenchSupport
 import ChatProtos
-import RPCCore
 
 /// The rooms of the mixed chat day: many direct chats, some groups of 5 to 50. Drawn from a
 /// seed, so every run (and every build compared) gets the same shape.
@@ -65,28 +63,31 @@ struct MixedPopulation: Sendable {
     let requests = plan.directs.map { [$0.0, $0.1] } + plan.groups
     let created = try await withThrowingTaskGroup(of: (Int, Chat_V1_Room).self) { group in
       var rooms: [Chat_V1_Room?] = Array(repeating: nil, count: requests.count)
-      // A few at a time: each is a database transaction, and the cores are shared.
+      var inFlight = 0
       for (index, members) in requests.enumerated() {
-        if index >= 8, let (done, room) = try await group.next() { rooms[done] = room }
         let isDirect = index < plan.directs.count
+        // Direct chats a few at a time: each is a database transaction, and the cores are
+        // shared. Groups one at a time: groups created at once with shared members deadlock
+        // in PostgreSQL (each locks its members' user rows for their notifications, in list
+        // order), which the server answers with ABORTED.
+        while inFlight >= (isDirect ? 8 : 1), let (done, room) = try await group.next() {
+          rooms[done] = room
+          inFlight -= 1
+        }
+        inFlight += 1
         group.addTask {
           let owner = members[0]
           let chat = servers.chat(forStream: owner)
           let options = Fixture.options(token: fixture.memberTokens[owner])
-          return try await (
-            index,
-            retryingAborted {
-              if isDirect {
-                var request = Chat_V1_StartChatRequest()
-                request.peerUserId = fixture.memberIDs[members[1]]
-                return try await chat.startChat(request, options: options)
-              }
-              var request = Chat_V1_CreateGroupRequest()
-              request.title = "mixed group \(index)"
-              request.memberUserIds = members.dropFirst().map { fixture.memberIDs[$0] }
-              return try await chat.createGroup(request, options: options)
-            }
-          )
+          if isDirect {
+            var request = Chat_V1_StartChatRequest()
+            request.peerUserId = fixture.memberIDs[members[1]]
+            return (index, try await chat.startChat(request, options: options))
+          }
+          var request = Chat_V1_CreateGroupRequest()
+          request.title = "mixed group \(index)"
+          request.memberUserIds = members.dropFirst().map { fixture.memberIDs[$0] }
+          return (index, try await chat.createGroup(request, options: options))
         }
       }
       for try await (done, room) in group { rooms[done] = room }
@@ -111,22 +112,5 @@ struct MixedPopulation: Sendable {
     return MixedPopulation(
       rooms: rooms, directRooms: plan.directs.count, roomsOfUser: roomsOfUser,
       openRoomsOfUser: openRoomsOfUser, streamUsersOfRoom: streamUsersOfRoom)
-  }
-
-  /// Runs `call` again while it fails with ABORTED, as the server asks ("a concurrent change
-  /// interfered; retry"): groups created at once with shared members can deadlock in
-  /// PostgreSQL (each locks its members' user rows for their notifications, in list order).
-  private static func retryingAborted(
-    _ call: @Sendable () async throws -> Chat_V1_Room
-  ) async throws -> Chat_V1_Room {
-    var attempt = 1
-    while true {
-      do {
-        return try await call()
-      } catch let error as RPCError where error.code == .aborted && attempt < 5 {
-        printProgress("room creation aborted (\(error.message)), retrying")
-        attempt += 1
-      }
-    }
   }
 }

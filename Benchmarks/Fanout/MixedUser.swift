@@ -42,7 +42,10 @@ struct MixedUser: Sendable {
   }
 
   func run(_ day: Day) async {
-    var random = SplitMix64(seed: day.seed ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15))
+    // A seed of its own, mixed: neighbouring seeds would give every user a shifted copy of
+    // one sequence (SplitMix64 steps its state by a constant), and correlated choices.
+    var seeder = SplitMix64(seed: day.seed &+ UInt64(index))
+    var random = SplitMix64(seed: seeder.next())
     var state = State()
     while true {
       // Exponential pauses (capped), so users do not act in lockstep.
