@@ -26,9 +26,9 @@ struct MixedPopulation: Sendable {
     var directs: [(Int, Int)] = []
     var groups: [[Int]] = []
 
-    /// About `directsPerUser` direct chats per user between random pairs, and `groups`
-    /// groups whose sizes follow what chat apps see: mostly small (family, friends, a team),
-    /// some of a few dozen.
+    /// About `directsPerUser` direct chats per user between random pairs (at least one each),
+    /// and `groups` groups whose sizes follow what chat apps see: mostly small (family,
+    /// friends, a team), some of a few dozen.
     init(users: Int, directsPerUser: Int, groups: Int, random: inout SplitMix64) {
       let pairs = min(users * directsPerUser / 2, users * (users - 1) / 2)
       var seen = Set<[Int]>()
@@ -37,6 +37,15 @@ struct MixedPopulation: Sendable {
         let b = Int.random(in: 0..<users, using: &random)
         guard a != b, seen.insert([min(a, b), max(a, b)]).inserted else { continue }
         directs.append((a, b))
+      }
+      // Everyone has someone to talk to: a user the draw left out gets one direct chat.
+      var paired = Set(directs.flatMap { [$0.0, $0.1] })
+      for user in 0..<users where !paired.contains(user) {
+        var peer = Int.random(in: 0..<users - 1, using: &random)
+        if peer >= user { peer += 1 }
+        // New pair: `user` was in none.
+        directs.append((user, peer))
+        paired.insert(peer)
       }
       for _ in 0..<groups {
         let size = Self.groupSize(using: &random)
