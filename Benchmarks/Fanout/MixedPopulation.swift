@@ -1,3 +1,4 @@
+import BenchSupport
 import ChatProtos
 
 /// The rooms of the mixed chat day: many direct chats, some groups of 5 to 50. Drawn from a
