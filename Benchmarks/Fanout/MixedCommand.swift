@@ -169,7 +169,7 @@ struct MixedCommand: AsyncParsableCommand {
           stream: roomStream)
       }
       return MixedUser(
-        index: index, id: fixture.memberIDs[index], token: token, chat: chat, rooms: rooms,
+        index: index, token: token, chat: chat, rooms: rooms,
         streams: [userStream] + roomStreams, tag: tag, tally: tally)
     }
   }

@@ -16,7 +16,6 @@ struct MixedUser: Sendable {
   }
 
   let index: Int
-  let id: String
   let token: String
   let chat: Chat_V1_ChatService.Client
   let rooms: [Room]
