@@ -246,13 +246,83 @@ def report(args: argparse.Namespace) -> None:
           "one room), not the RPC with its token check; pgbench runs one INSERT per "
           "transaction on the same throwaway cluster.")
         w("")
-    w("Workload 5 (a mixed chat day) is not implemented in scripts/bench yet.")
-    w("")
+    mixed_section(points, w)
 
     with open(args.out, "w", encoding="utf-8") as f:
         f.write("\n".join(out))
     if args.raw_copy:
         shutil.copyfile(args.results, args.raw_copy)
+
+
+MIXED_OPERATIONS = ["get_messages", "list_rooms", "send_typing", "send_message", "mark_read",
+                    "resubscribe"]
+
+
+def mixed_section(points: Points, w) -> None:
+    days = keys_of(points, "mixed", "users")
+    if not days:
+        return
+    f = lambda field: first(points, "mixed", field)
+    w(f"## Mixed chat day: FanoutBench mixed on chat.v1, chatd only, {f('duration_s')} s "
+      f"measured after {f('warmup_s')} s")
+    w("")
+    w(f"{f('rooms')} rooms ({f('direct_rooms')} direct chats, {f('groups')} groups of 5-50), "
+      f"{f('user_streams')} SubscribeUser and {f('room_streams')} SubscribeRoom streams over "
+      f"{f('connections')} connections, {f('think_ms')} ms mean think time per user; "
+      f"weights `{f('mix')}`.")
+    w("")
+    weights = dict(pair.split("=", 1) for pair in str(f("mix")).split(",") if "=" in pair)
+    w("| users | operation | weight | ops/s | p50 | p99 | max | errors |")
+    w("|---|---|---|---|---|---|---|---|")
+    for (users,) in days:
+        runs = points.runs("mixed", "chatd", users=users)
+        for op in MIXED_OPERATIONS:
+            errors = sum(mixed_errors(d).get(op, 0) for d in runs)
+            w(f"| {users} | {op} | {weights.get(op, '0')} | "
+              f"{spread(points, 'mixed', 'chatd', f'{op}_per_s', 1, users=users)} | "
+              f"{spread(points, 'mixed', 'chatd', f'{op}_p50_ms', 2, 'ms', users=users)} | "
+              f"{spread(points, 'mixed', 'chatd', f'{op}_p99_ms', 2, 'ms', users=users)} | "
+              f"{spread(points, 'mixed', 'chatd', f'{op}_max_ms', 1, 'ms', users=users)} | "
+              f"{errors} |")
+    w("")
+    w("| users | operations/s | errors (all runs) | room deliveries | missing | send → room stream p50 / p99 | send → user stream p50 / p99 | server CPU/op | server CPU | PostgreSQL CPU/op | PostgreSQL CPU | server RSS peak |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for (users,) in days:
+        key = {"users": users}
+        runs = points.runs("mixed", "chatd", **key)
+        failed = points.errors("mixed", "chatd", **key)
+        codes = "; ".join(d["errors_by_code"] for d in runs
+                          if d.get("errors_by_code", "none") != "none")
+        errors = f"{sum(int(d.get('errors', 0)) for d in runs)}" + (f" ({codes})" if codes else "")
+        if failed:
+            errors += f"; {len(failed)} run(s) failed: {failed[0][:80]}"
+        s = lambda field, digits=0, unit="": spread(points, "mixed", "chatd", field, digits,
+                                                    unit, **key)
+        w(f"| {users} | {s('operations_per_s', 1)} | {errors} | {s('room_deliveries')} | "
+          f"{s('room_missing')} | {s('room_latency_p50_ms', 2)} / {s('room_latency_p99_ms', 2, 'ms')} | "
+          f"{s('user_latency_p50_ms', 2)} / {s('user_latency_p99_ms', 2, 'ms')} | "
+          f"{s('server_cpu_us_per_op', 1, 'µs')} | {s('server_cpu_pct', 0, '%')} "
+          f"(idle {s('server_idle_cpu_pct', 1, '%')}) | {s('postgres_cpu_us_per_op', 1, 'µs')} | "
+          f"{s('postgres_cpu_pct', 0, '%')} (idle {s('postgres_idle_cpu_pct', 1, '%')}) | "
+          f"{s('server_rss_peak_mib', 1, 'MiB')} |")
+    w("")
+    w("Latency: per call, closed loop per user (HdrHistogram); send → stream: the sender's "
+      "monotonic time in the body to its arrival on another member's stream. CPU per op: "
+      "user + system time of chatd (and of PostgreSQL's processes) over the measured window "
+      "divided by every operation in it, fan-out included; idle: the same with every stream "
+      "open and no one acting, measured for 2 s before the day (a share of one core). Errors: failed calls and stream "
+      "attempts by status code, warm-up included.")
+    w("")
+
+
+def mixed_errors(d: dict) -> dict[str, int]:
+    """Failures per operation from `errors_by_code` ("send_message UNAVAILABLE=2; ...")."""
+    counts: dict[str, int] = defaultdict(int)
+    for part in str(d.get("errors_by_code", "none")).split("; "):
+        if "=" in part and " " in part:
+            what, count = part.rsplit("=", 1)
+            counts[what.split(" ")[0]] += int(count)
+    return counts
 
 
 def first(points: Points, workload: str, field: str):
@@ -368,6 +438,19 @@ def target_rows(points: Points, peers: list[str]) -> list[list[str]]:
                  verdict(None if r is None else r >= 1.0)])
     rows.append(["durable send p99 ≤ 10 ms at half that rate", "not measured by scripts/bench yet",
                  "–", "–", "–"])
+    # Mixed chat day
+    days = [d for d in points.lines if d.get("workload") == "mixed"]
+    if days:
+        errors = sum(int(d.get("errors", 0)) for d in days)
+        missing = sum(int(d.get("room_missing", 0)) for d in days)
+        failed = sum(1 for d in days if "error" in d)
+        rows.append(["mixed chat day: no error, nothing lost on the streams",
+                     f"{errors} errors, {missing} missing deliveries in {len(days)} run(s)"
+                     + (f" ({failed} failed)" if failed else ""), "–", "–",
+                     verdict(errors == 0 and missing == 0 and failed == 0)])
+    else:
+        rows.append(["mixed chat day: no error, nothing lost on the streams", "not run", "–",
+                     "–", "–"])
     return rows
 
 

@@ -148,7 +148,7 @@ struct FanoutCommand: AsyncParsableCommand {
     }
     report.add(
       "client_rss_mib", Double(ProcessStats.rssBytes(getpid()) ?? 0) / 1_048_576, digits: 1)
-    report.print()
+    server.emit(report)
     await servers.close()
   }
 }

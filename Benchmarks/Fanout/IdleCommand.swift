@@ -96,7 +96,7 @@ struct IdleCommand: AsyncParsableCommand {
         digits: 2)
       group.cancelAll()
     }
-    report.print()
+    server.emit(report)
     await servers.close()
   }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchSupport
 import Foundation
 
 /// Where the servers are and how to reach them, shared by every workload.
@@ -28,6 +29,9 @@ struct ServerOptions: ParsableArguments {
   @Option(help: "Member users to create (a group holds at most 500 members with its owner).")
   var users = 250
 
+  @Flag(help: "Print the result as one JSON object (scripts/bench reads those), not key=value.")
+  var json = false
+
   func validate() throws {
     guard !targets.isEmpty else { throw ValidationError("give at least one --target") }
     guard pids.isEmpty || pids.count == targets.count else {
@@ -42,6 +46,11 @@ struct ServerOptions: ParsableArguments {
 
   /// The HS256 secret chatd was started with, from the environment: ps shows flags.
   var jwtSecret: String? { ProcessInfo.processInfo.environment["FANOUT_JWT_SECRET"] }
+
+  /// The result line on stdout, in the format asked for.
+  func emit(_ report: Report) {
+    if json { report.printJSON() } else { report.print() }
+  }
 
   func endpoints() throws -> [(host: String, port: Int)] {
     try targets.map { target in

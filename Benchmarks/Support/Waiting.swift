@@ -34,3 +34,27 @@ package func startWatchdog(seconds: Double) {
     exit(3)
   }
 }
+
+/// A call that gave no answer within the time the load generator allows it.
+package struct ClientTimeout: Error, CustomStringConvertible {
+  package let timeout: Duration
+
+  package var description: String { "no answer within \(timeout) (client-side timeout)" }
+}
+
+/// Runs `operation` and cancels it after `timeout`, throwing `ClientTimeout`. Calls carry no
+/// deadline the client enforces itself, and a call whose connection never came up would
+/// otherwise wait for ever (see docs/benchmarks.md, fan-out problems).
+package func withTimeout<Result: Sendable>(
+  _ timeout: Duration, _ operation: @escaping @Sendable () async throws -> Result
+) async throws -> Result {
+  try await withThrowingTaskGroup(of: Result.self) { group in
+    group.addTask { try await operation() }
+    group.addTask {
+      try await Task.sleep(for: timeout)
+      throw ClientTimeout(timeout: timeout)
+    }
+    defer { group.cancelAll() }
+    return try await group.next()!
+  }
+}

@@ -1,0 +1,17 @@
+/// SplitMix64 (Steele, Lea and Flood): a tiny seedable generator, so that a load generator
+/// given the same seed makes the same choices in every run; the standard library's generator
+/// takes no seed. Seeds that differ by little give overlapping sequences (the state steps by
+/// a constant): derive each stream's seed from this generator's output instead.
+package struct SplitMix64: RandomNumberGenerator {
+  private var state: UInt64
+
+  package init(seed: UInt64) { state = seed }
+
+  package mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
