@@ -12,7 +12,9 @@ import GRPCNIOTransportHTTP2Posix
 
 let arguments = CommandLine.arguments
 guard arguments.count == 2, let port = Int(arguments[1]), (1...65535).contains(port) else {
-  fputs("usage: grpc-swift-peer PORT\n", stderr)
+  // stderr is a C global: Swift 6 refuses it; write(2) on its descriptor needs no state.
+  let usage = Array("usage: grpc-swift-peer PORT\n".utf8)
+  _ = usage.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
   exit(64)
 }
 
