@@ -39,6 +39,29 @@ import Testing
       } == .invalidInput)
   }
 
+  /// Each new member's notification locks their user row: groups created at once with
+  /// shared members in different orders deadlocked (the mixed-day benchmark found it; one of
+  /// them failed after PostgreSQL's deadlock timeout as ABORTED). Members are taken in one order.
+  @Test func groupsCreatedAtOnceWithSharedMembersDoNotDeadlock() async throws {
+    let users = (0..<12).map { "crowd-\($0)" }
+    try await store.makeUsers(users)
+    for round in 0..<3 {
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        for index in 0..<16 {
+          // Overlapping member lists of different sizes: PostgreSQL's DISTINCT (a hash) put
+          // two shared members in different orders in different lists.
+          let members = Array(users.shuffled().prefix(3 + index % 8))
+          group.addTask {
+            let room = try await store.rooms.createGroup(
+              owner: "alice", title: "crowd \(round) \(index)", members: members)
+            #expect(room.members.count == members.count + 1)
+          }
+        }
+        try await group.waitForAll()
+      }
+    }
+  }
+
   @Test func groupMembershipRules() async throws {
     let group = try await store.rooms.createGroup(
       owner: "alice", title: "team", members: ["bob", "bob", "alice"])

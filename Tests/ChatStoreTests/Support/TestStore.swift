@@ -28,6 +28,11 @@ extension Store {
   /// Creates users named by their ids.
   @discardableResult
   func makeUsers(_ ids: String...) async throws -> [UserProfile] {
+    try await makeUsers(ids)
+  }
+
+  @discardableResult
+  func makeUsers(_ ids: [String]) async throws -> [UserProfile] {
     var profiles: [UserProfile] = []
     for id in ids {
       profiles.append(try await users.upsert(id: id, displayName: "Name \(id)", avatarURL: ""))
