@@ -18,31 +18,16 @@
 --   seq) come in that order too.
 -- Anything the checks cannot foresee (a unique violation against a concurrent send of the
 -- same (sender, client_msg_id) to another room, which the room lock does not serialize) rolls
--- the set-based attempt back and reruns the batch through 0006's loop, so such a send still
--- fails alone.
-CREATE FUNCTION chat_append_messages_each(
-  p_room uuid, p_senders text[], p_client_msg_ids text[], p_bodies text[], p_reply_tos uuid[]
-) RETURNS TABLE (idx integer, message_id uuid, created boolean, error_code text)
-LANGUAGE plpgsql AS $$
-DECLARE i integer;
-BEGIN
-  PERFORM chat_lock_room(p_room);
-  FOR i IN 1 .. coalesce(array_length(p_senders, 1), 0) LOOP
-    BEGIN
-      RETURN QUERY SELECT i, a.message_id, a.created, NULL::text
-        FROM chat_append_message(
-          p_room, p_senders[i], p_client_msg_ids[i], p_bodies[i], p_reply_tos[i]) a;
-    EXCEPTION WHEN OTHERS THEN
-      RETURN QUERY SELECT i, NULL::uuid, false, SQLSTATE::text;
-    END;
-  END LOOP;
-END $$;
+-- the set-based attempt back and reruns the batch through 0006's loop, kept for that under
+-- another name, so such a send still fails alone.
+ALTER FUNCTION chat_append_messages(uuid, text[], text[], text[], uuid[])
+  RENAME TO chat_append_messages_each;
 
 -- Generic plans, made once per session: for a small batch the planner prefers a custom plan
 -- (its generic estimate is 100 rows per array) and would plan every statement again on every
 -- call, which cost a one-send batch more than running it. The generic plans probe keys
 -- whatever the table sizes (QueryPlanTests plans them on empty tables).
-CREATE OR REPLACE FUNCTION chat_append_messages(
+CREATE FUNCTION chat_append_messages(
   p_room uuid, p_senders text[], p_client_msg_ids text[], p_bodies text[], p_reply_tos uuid[]
 ) RETURNS TABLE (idx integer, message_id uuid, created boolean, error_code text)
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
