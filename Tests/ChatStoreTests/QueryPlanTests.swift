@@ -37,7 +37,7 @@ import Testing
 
     let room = rooms[0]
     let other = rooms[1]
-    // SendMessage (the group commit's function and the append inside it), twice: alone and
+    // SendMessage (the group commit's function and the statements inside it), twice: alone and
     // with a reply-to.
     let sent = try await store.messages.send(
       roomID: room, sender: "u1", clientMsgID: "plan-1", body: "hello")
