@@ -1,10 +1,16 @@
 // The durable message append (SendMessage's transaction) at N concurrent writers, all in
-// one room, through the real ChatStore stack: pool, nonblocking libpq, chat_append_message.
-// Usage: StoreAppend URL WRITERS SECONDS  -> prints "writers=N messages=M rate=R/s"
+// one room, through the real ChatStore stack: pool, nonblocking libpq, group commit
+// (chat_append_messages).
+// Usage: StoreAppend URL WRITERS SECONDS [RATE]
+//   flat out (closed loop): each writer sends its next message when the last one is durable;
+//     prints "writers=N messages=M rate=R/s p50=Xms p99=Yms"
+//   with RATE (open loop): the writers together offer RATE messages/s on a fixed schedule, and
+//     a send's latency counts from when it was due, so a backlog shows in the percentiles
+//     instead of slowing the offered load down; prints the same plus "offered=RATE/s"
 import ChatStore
 import Foundation
 
-func benchmark(url: String, writers: Int, seconds: Double) async throws {
+func benchmark(url: String, writers: Int, seconds: Double, offered: Double?) async throws {
   var configuration = StoreConfiguration(databaseURL: url)
   configuration.maxConnections = writers
   let store = try await Store.open(configuration)
@@ -14,33 +20,58 @@ func benchmark(url: String, writers: Int, seconds: Double) async throws {
   let room = try await store.rooms.startDirect(user: "bench-a-\(run)", peer: "bench-b-\(run)").room
   let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
   let start = ContinuousClock.now
-  let total = try await withThrowingTaskGroup(of: Int.self) { group in
+  // Open loop: writer w's k-th send is due at start + (k + w / writers) * writers / offered.
+  let interval = offered.map { Duration.seconds(Double(writers) / $0) }
+  let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
     for writer in 0..<writers {
       group.addTask {
-        var sent = 0
-        while ContinuousClock.now < deadline {
+        var latencies: [Duration] = []
+        var due = start
+        if let interval { due += interval * (Double(writer) / Double(writers)) }
+        while due < deadline {
+          if interval != nil { try await Task.sleep(until: due, clock: .continuous) }
+          let begin = interval == nil ? ContinuousClock.now : due
+          let sent = latencies.count
           _ = try await store.messages.send(
             roomID: room.id, sender: writer % 2 == 0 ? "bench-a-\(run)" : "bench-b-\(run)",
             clientMsgID: "\(writer)-\(sent)", body: "benchmark message \(sent)")
-          sent += 1
+          let now = ContinuousClock.now
+          latencies.append(now - begin)
+          due = interval.map { due + $0 } ?? now
         }
-        return sent
+        return latencies
       }
     }
-    return try await group.reduce(0, +)
+    return try await group.reduce(into: []) { $0 += $1 }.sorted()
   }
   let elapsed = ContinuousClock.now - start
-  let rate =
-    Double(total)
-    / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-  print("writers=\(writers) messages=\(total) rate=\(Int(rate))/s")
+  let rate = Double(latencies.count) / milliseconds(elapsed) * 1000
+  let percentile = { (p: Double) -> String in
+    guard !latencies.isEmpty else { return "-" }
+    let value = latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+    return String(format: "%.1fms", milliseconds(value))
+  }
+  print(
+    "writers=\(writers)\(offered.map { " offered=\(Int($0))/s" } ?? "")"
+      + " messages=\(latencies.count) rate=\(Int(rate))/s p50=\(percentile(0.5))"
+      + " p99=\(percentile(0.99))")
   store.pool.shutdown()
 }
 
+func milliseconds(_ duration: Duration) -> Double {
+  Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+}
+
 let arguments = CommandLine.arguments
-guard arguments.count == 4, let writers = Int(arguments[2]), let seconds = Double(arguments[3])
+guard arguments.count == 4 || arguments.count == 5, let writers = Int(arguments[2]),
+  let seconds = Double(arguments[3])
 else {
-  print("usage: StoreAppend URL WRITERS SECONDS")
+  print("usage: StoreAppend URL WRITERS SECONDS [RATE]")
   exit(2)
 }
-try await benchmark(url: arguments[1], writers: writers, seconds: seconds)
+let offered = arguments.count == 5 ? Double(arguments[4]).flatMap { $0 > 0 ? $0 : nil } : nil
+if arguments.count == 5 && offered == nil {
+  print("StoreAppend: RATE must be a positive number of messages per second")
+  exit(2)
+}
+try await benchmark(url: arguments[1], writers: writers, seconds: seconds, offered: offered)

@@ -91,7 +91,8 @@ final class AppendBatcher: Sendable {
   }
 
   /// One round trip: the appends in one transaction, then each message as its sender sees it.
-  private func execute(_ sends: [Send]) async -> [Outcome] {
+  /// (Internal, not private: tests compose batches with it.)
+  func execute(_ sends: [Send]) async -> [Outcome] {
     do {
       let room = try uuid(sends[0].roomID)
       let replies = try sends.map { send -> String in
@@ -107,12 +108,7 @@ final class AppendBatcher: Sendable {
           (SELECT array_agg(NULLIF(r, '')::uuid ORDER BY n)
            FROM unnest(\(replies)::text[]) WITH ORDINALITY AS x (r, n)))
         """,
-        """
-        SELECT x.n AS idx, v.* FROM unnest(\(senders)::text[], \(clientIDs)::text[])
-          WITH ORDINALITY AS x (sender, client_msg_id, n)
-        JOIN messages m ON m.sender_id = x.sender AND m.client_msg_id = x.client_msg_id
-        CROSS JOIN LATERAL chat_messages(x.sender, ARRAY[m.id]) v
-        """,
+        "SELECT * FROM chat_sent_messages(\(senders)::text[], \(clientIDs)::text[])",
       ])
       var errors: [Int: String] = [:]
       var created: [Int: Bool] = [:]

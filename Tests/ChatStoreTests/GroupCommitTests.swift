@@ -1,0 +1,197 @@
+import Foundation
+import Testing
+
+@testable import ChatStore
+
+/// The set-based batch append (0010): batches composed by hand through
+/// `AppendBatcher.execute`, so each case runs as one `chat_append_messages` call whatever the
+/// timing. Every outcome is what one `chat_append_message` per send (0006) gave.
+@Suite struct GroupCommitTests {
+  let store: Store
+  let room: String
+
+  init() async throws {
+    store = try await makeTestStore(maxConnections: 8, pushGracePeriod: .seconds(3))
+    try await store.makeUsers("alice", "bob", "carol", "dave")
+    room = try await store.rooms.createGroup(
+      owner: "alice", title: "g", members: ["bob", "dave"]
+    ).id
+  }
+
+  private func send(
+    _ sender: String, _ clientMsgID: String, _ body: String = "b", replyTo: String? = nil,
+    room roomID: String? = nil
+  ) -> AppendBatcher.Send {
+    AppendBatcher.Send(
+      roomID: roomID ?? room, sender: sender, clientMsgID: clientMsgID, body: body,
+      replyTo: replyTo)
+  }
+
+  private func lastSeq() async throws -> Int64 {
+    try #require(try await store.events.lastSeq(roomID: room))
+  }
+
+  @Test func aBatchAppendsInArrivalOrder() async throws {
+    let before = try await lastSeq()
+    let senders = ["alice", "bob", "bob", "dave", "alice", "bob", "alice", "dave"]
+    let outcomes = await store.messages.appends.execute(
+      senders.enumerated().map { send($0.element, "order-\($0.offset)", "m\($0.offset)") })
+    let messages = try outcomes.map { try $0.get() }
+    #expect(messages.map { $0.created } == Array(repeating: true, count: 8))
+    #expect(messages.map(\.message.seq) == Array((before + 1)...(before + 8)))
+    #expect(messages.map(\.message.body) == (0..<8).map { "m\($0)" })
+    #expect(messages.map(\.message.senderID) == senders.map(Optional.some))
+    #expect(
+      messages.allSatisfy { $0.message.sender?.displayName == "Name \($0.message.senderID!)" })
+
+    // Room events in seq order, one per message, and in the same order on the firehose.
+    let events = try await store.events.after(roomID: room, seq: before, limit: 100)
+    #expect(events.map(\.seq) == messages.map(\.message.seq))
+    #expect(events.map(\.messageID) == messages.map { Optional.some($0.message.id) })
+    #expect(events.map(\.actorID) == senders.map(Optional.some))
+    let firehose = try await store.pool.query(
+      """
+      SELECT seq FROM room_events WHERE room_id = \(room)::uuid AND seq > \(before)
+      ORDER BY xid, id
+      """
+    ).rows.map { try $0.decode("seq", as: Int64.self) }
+    #expect(firehose == messages.map(\.message.seq))
+
+    // Each sender's read pointer at their last message of the batch; the room's last message.
+    let summary = try #require(try await store.rooms.room(id: room, viewer: "alice"))
+    #expect(summary.room.lastSeq == before + 8)
+    #expect(summary.lastMessage?.id == messages[7].message.id)
+    let pointers = Dictionary(
+      uniqueKeysWithValues: summary.room.members.map { ($0.user.id, $0.lastReadSeq) })
+    #expect(pointers["alice"] == before + 7)
+    #expect(pointers["bob"] == before + 6)
+    #expect(pointers["dave"] == before + 8)
+  }
+
+  @Test func aDuplicateClientMessageIDInsideOneBatchFindsTheFirst() async throws {
+    let before = try await lastSeq()
+    let outcomes = await store.messages.appends.execute([
+      send("alice", "dup", "first"), send("bob", "dup", "bob's"), send("alice", "dup", "second"),
+      send("alice", "other", "third"), send("alice", "dup", "third try"),
+    ])
+    let results = try outcomes.map { try $0.get() }
+    #expect(results.map(\.created) == [true, true, false, true, false])
+    #expect(results[2].message.id == results[0].message.id)
+    #expect(results[4].message.id == results[0].message.id)
+    #expect(results[2].message.body == "first" && results[4].message.body == "first")
+    #expect(results[1].message.id != results[0].message.id)  // another sender's key
+    #expect(
+      results.map(\.message.seq) == [before + 1, before + 2, before + 1, before + 3, before + 1])
+    #expect(try await lastSeq() == before + 3)  // no seq for the duplicates
+    let count = try await store.pool.query(
+      "SELECT count(*) AS n FROM messages WHERE client_msg_id = 'dup'")
+    #expect(try count.first?.decode("n", as: Int.self) == 2)
+  }
+
+  @Test func aRetryOfACommittedSendInsideABatchReturnsTheOriginal() async throws {
+    let (original, _) = try await store.messages.send(
+      roomID: room, sender: "bob", clientMsgID: "retry", body: "original")
+    let outcomes = await store.messages.appends.execute([
+      send("alice", "r1"), send("bob", "retry", "again"), send("alice", "r2"),
+    ])
+    let results = try outcomes.map { try $0.get() }
+    #expect(results.map(\.created) == [true, false, true])
+    #expect(results[1].message.id == original.id && results[1].message.body == "original")
+    #expect(results[2].message.seq == results[0].message.seq + 1)
+  }
+
+  @Test func aNonMembersSendInsideABatchFailsAlone() async throws {
+    let before = try await lastSeq()
+    let outcomes = await store.messages.appends.execute([
+      send("alice", "nm1"), send("carol", "nm2"), send("bob", "nm3"), send("carol", "nm4"),
+      send("nobody", "nm5"), send("dave", "nm6"),
+    ])
+    for index in [1, 3, 4] {
+      #expect(await storeErrorKind { _ = try outcomes[index].get() } == .notFound)
+    }
+    let accepted = try [0, 2, 5].map { try outcomes[$0].get() }
+    #expect(accepted.map(\.message.seq) == [before + 1, before + 2, before + 3])
+    #expect(accepted.map(\.message.senderID) == ["alice", "bob", "dave"])
+    #expect(try await lastSeq() == before + 3)
+  }
+
+  @Test func aRefusedReplyFailsAloneAndFreesItsClientMessageID() async throws {
+    let (earlier, _) = try await store.messages.send(
+      roomID: room, sender: "alice", clientMsgID: "earlier", body: "x")
+    let elsewhere = try await store.rooms.createGroup(owner: "carol", title: "h", members: [])
+    let (foreign, _) = try await store.messages.send(
+      roomID: elsewhere.id, sender: "carol", clientMsgID: "foreign", body: "y")
+    let before = try await lastSeq()
+    let outcomes = await store.messages.appends.execute([
+      send("bob", "reply", "bad", replyTo: foreign.id),  // refused: the reply-to is elsewhere
+      send("bob", "reply", "good", replyTo: earlier.id),  // so this one creates the message
+      send("bob", "reply", "late", replyTo: foreign.id),  // and this one is its duplicate
+      send("dave", "missing", replyTo: UUID().uuidString.lowercased()),
+    ])
+    #expect(await storeErrorKind { _ = try outcomes[0].get() } == .invalidInput)
+    #expect(await storeErrorKind { _ = try outcomes[3].get() } == .invalidInput)
+    let good = try outcomes[1].get()
+    let late = try outcomes[2].get()
+    #expect(good.created && good.message.seq == before + 1 && good.message.body == "good")
+    #expect(good.message.replyToID == earlier.id)
+    #expect(!late.created && late.message.id == good.message.id)
+    #expect(try await lastSeq() == before + 1)
+  }
+
+  @Test func aBatchWritesThePushRowsOfEveryMessage() async throws {
+    _ = try await store.rooms.setMuted(roomID: room, user: "dave", muted: true)
+    try await store.presence.renewLease(instance: "i1", ttl: .seconds(30))
+    try await store.presence.streamOpened(instance: "i1", user: "bob")
+    let outcomes = await store.messages.appends.execute([
+      send("alice", "p1"), send("bob", "p2"), send("alice", "p3"), send("carol", "p4"),
+      send("alice", "p1"),
+    ])
+    let seqs = try [0, 1, 2].map { try outcomes[$0].get().message.seq }
+    // Not the sender, not dave (muted); bob is online, so his rows wait the grace period.
+    let rows = try await store.pool.query(
+      """
+      SELECT user_id, seq, next_attempt_at > now() + interval '2 seconds' AS waits
+      FROM push_outbox WHERE room_id = \(room)::uuid ORDER BY id
+      """
+    ).rows.map {
+      (
+        try $0.decode("user_id", as: String.self), try $0.decode("seq", as: Int64.self),
+        try $0.decode("waits", as: Bool.self)
+      )
+    }
+    #expect(rows.map(\.0) == ["bob", "alice", "bob"])
+    #expect(rows.map(\.1) == seqs)
+    #expect(rows.map(\.2) == [true, false, true])
+  }
+
+  /// A conflict the checks cannot see: the same (sender, client_msg_id) sent to another room
+  /// by a transaction still running (the room lock does not serialize different rooms). The
+  /// set-based attempt rolls back and the batch reruns one send at a time: the others commit
+  /// with gap-free seqs, and the conflicting send finds the other room's message.
+  @Test func aConflictTheChecksCannotSeeFallsBackToOneSendAtATime() async throws {
+    let other = try await store.rooms.createGroup(owner: "bob", title: "o", members: []).id
+    let before = try await lastSeq()
+    let (started, start) = AsyncStream.makeStream(of: Void.self)
+    let concurrent = Task {
+      try await store.pool.withTransaction { tx in
+        _ = try await tx.query(
+          """
+          SELECT * FROM chat_append_messages(\(other)::uuid, \(["bob"])::text[],
+            \(["both"])::text[], \(["in the other room"])::text[], ARRAY[NULL]::uuid[])
+          """)
+        start.yield()
+        try await Task.sleep(for: .milliseconds(500))
+      }
+    }
+    for await _ in started { break }
+    let outcomes = await store.messages.appends.execute([
+      send("alice", "f1"), send("bob", "both", "here"), send("alice", "f2"),
+    ])
+    try await concurrent.value
+    let results = try outcomes.map { try $0.get() }
+    #expect(results.map(\.created) == [true, false, true])
+    #expect(results[1].message.roomID == other && results[1].message.body == "in the other room")
+    #expect(results[0].message.seq == before + 1 && results[2].message.seq == before + 2)
+    #expect(try await lastSeq() == before + 2)
+  }
+}
