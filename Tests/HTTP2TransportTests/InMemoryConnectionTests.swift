@@ -113,16 +113,23 @@ final class RecordingClient: NGHTTP2SessionDelegate {
 @Suite struct InMemoryConnectionTests {
   let loop = EmbeddedEventLoop()
   let channel: EmbeddedChannel
+  let connection: ServerConnection
   let client = RecordingClient()
   let log = EchoLog()
 
   init() throws {
+    try self.init { _ in }
+  }
+
+  /// Keepalive every 60 s (5 s to answer), idle close after 300 s, then `configure`.
+  init(configure: (inout GRPCServerConfiguration) -> Void) throws {
     var configuration = GRPCServerConfiguration(host: "127.0.0.1", port: 0)
     configuration.keepaliveInterval = .seconds(60)
     configuration.keepaliveTimeout = .seconds(5)
     configuration.maxConnectionIdle = .seconds(300)
+    configure(&configuration)
     channel = EmbeddedChannel(loop: loop)
-    let connection = ServerConnection(
+    connection = ServerConnection(
       configuration: configuration, router: RPCRouter(services: [EchoService(log: log)]),
       logger: Logger(label: "test"), eventLoop: loop)
     try channel.pipeline.syncOperations.addHandler(connection)
@@ -157,6 +164,27 @@ final class RecordingClient: NGHTTP2SessionDelegate {
     #expect(response.body == RecordingClient.framed(Array("hi".utf8)))
     #expect(response.trailers.first { $0.0 == "grpc-status" }?.1 == "0")
     #expect(response.closedWith == 0)
+  }
+
+  /// nghttp2 would otherwise keep every closed stream, up to MAX_CONCURRENT_STREAMS of them,
+  /// for RFC 7540 priorities that gRPC never sends: over 200 KB on a connection that served
+  /// a thousand calls.
+  @Test func aFinishedCallLeavesNoStreamStateInTheSession() throws {
+    let ids = (0..<3).map { _ in
+      client.request("/test.Echo/Get", body: RecordingClient.framed(Array("hi".utf8)))
+    }
+    try pump()
+    for id in ids {
+      #expect(client.responses[id]?.closedWith == 0)
+      #expect(!connection.session.holdsStream(id))
+    }
+    // A late frame for a forgotten stream is ignored, not a connection error.
+    client.session.resetStream(streamID: ids[0], errorCode: .cancel)
+    try pump()
+    #expect(channel.isActive)
+    let next = client.request("/test.Echo/Get", body: RecordingClient.framed([1]))
+    try pump()
+    #expect(client.responses[next]?.field("grpc-status") == "0")
   }
 
   @Test func unknownMethodIsTrailersOnly() throws {

@@ -49,6 +49,11 @@ final class NGHTTP2Session {
     nghttp2_option_set_stream_reset_rate_limit(option, 1000, 33)
     nghttp2_option_set_max_outbound_ack(option, 1000)
     nghttp2_option_set_max_settings(option, 64)
+    // nghttp2 otherwise keeps every closed stream (224 bytes and a map slot each), up to
+    // SETTINGS_MAX_CONCURRENT_STREAMS of them per connection, in case an RFC 7540 PRIORITY
+    // frame names it later; gRPC never uses priorities, so a connection that served many
+    // calls would hold them for nothing.
+    nghttp2_option_set_no_closed_streams(option, 1)
 
     let userData = Unmanaged.passUnretained(self).toOpaque()
     let created: Int32
@@ -187,6 +192,11 @@ final class NGHTTP2Session {
 
   func isRemoteClosed(streamID: Int32) -> Bool {
     nghttp2_session_get_stream_remote_close(session, streamID) != 0
+  }
+
+  /// Whether nghttp2 still keeps state for the stream (open, or closed and retained).
+  func holdsStream(_ streamID: Int32) -> Bool {
+    nghttp2_session_find_stream(session, streamID) != nil
   }
 }
 
