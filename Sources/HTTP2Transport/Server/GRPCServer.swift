@@ -122,6 +122,14 @@ public final class GRPCServer: Service, Sendable {
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
       .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
       .childChannelOption(.maxMessagesPerRead, value: 16)
+      // NIO keeps one receive buffer per connection for the connection's life, sized by this
+      // allocator's first guess (NIO's default: 2 KiB). A gRPC connection mostly idles or
+      // reads small frames, and the buffer doubles after any read that fills it, so start
+      // small: an idle subscriber's connection then holds 512 bytes instead of 2 KiB.
+      .childChannelOption(
+        .recvAllocator,
+        value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+      )
       .childChannelInitializer { [weak self] channel in
         channel.eventLoop.makeCompletedFuture {
           let connection = ServerConnection(
