@@ -225,6 +225,12 @@ final class RecordingClient: NGHTTP2SessionDelegate {
     #expect(client.responses[id]?.field("grpc-message") == "the deadline was exceeded")
   }
 
+  /// Moves virtual time on, then lets both sides answer what came due.
+  func advance(seconds: Int64) throws {
+    loop.advanceTime(by: .seconds(seconds))
+    try pump()
+  }
+
   @Test func connectionWithoutPrefaceClosesAtThePrefaceTimeout() throws {
     // A slowloris client: part of the preface, then nothing.
     try channel.writeInbound(ByteBuffer(bytes: Array("PRI * HTTP".utf8)))
@@ -271,6 +277,48 @@ final class RecordingClient: NGHTTP2SessionDelegate {
     try pump()
     #expect(!channel.isActive)
     #expect(log.cancelledHandlers.load(ordering: .relaxed) == 1)
+  }
+
+  @Test func aConnectionPastItsMaximumAgeDrains() throws {
+    let test = try InMemoryConnectionTests { $0.maxConnectionAge = .seconds(90) }
+    try test.pump()
+    // The PING at 60 s (answered) shares the connection's one timer with the age.
+    try test.advance(seconds: 60)
+    try test.advance(seconds: 29)
+    #expect(test.client.goAways.isEmpty)
+    try test.advance(seconds: 1)
+    #expect(test.client.goAways.count == 1)
+    // With no call in flight the connection is closed by the end of the grace period.
+    try test.advance(seconds: 10)
+    #expect(!test.channel.isActive)
+  }
+
+  /// The idle time counts from the end of the last call, not from the connection's start.
+  @Test func idlenessCountsFromTheLastCall() throws {
+    let test = try InMemoryConnectionTests { $0.keepaliveInterval = nil }
+    try test.pump()
+    test.loop.advanceTime(by: .seconds(200))
+    let id = test.client.request(
+      "/test.Echo/Get", body: RecordingClient.framed(Array("hi".utf8)))
+    try test.pump()
+    #expect(test.client.responses[id]?.field("grpc-status") == "0")
+    // 300 s after the start the connection is only 100 s idle.
+    try test.advance(seconds: 100)
+    #expect(test.client.goAways.isEmpty)
+    try test.advance(seconds: 199)
+    #expect(test.client.goAways.isEmpty)
+    try test.advance(seconds: 1)
+    #expect(test.client.goAways.count == 1)
+  }
+
+  /// A call in flight keeps the connection open however long it runs.
+  @Test func aBusyConnectionIsNotIdle() throws {
+    let test = try InMemoryConnectionTests { $0.keepaliveInterval = nil }
+    test.client.request("/test.Echo/Get", body: RecordingClient.framed(Array("sleep".utf8)))
+    try test.pump()
+    try test.advance(seconds: 600)
+    #expect(test.client.goAways.isEmpty)
+    #expect(test.channel.isActive)
   }
 
   @Test func idleConnectionIsClosed() throws {

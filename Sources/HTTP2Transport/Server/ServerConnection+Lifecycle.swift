@@ -1,28 +1,37 @@
 import NIOCore
 
 /// The timers of a connection: keepalive PINGs, idle close, maximum age, graceful drain.
+///
+/// Keepalive, idleness and age share one timer, armed at the earliest of their deadlines:
+/// a connection that lives for hours holds one scheduled task rather than three (a repeated
+/// task with its promise among them), and each event loop's timer heap one entry per
+/// connection. The preface, an unanswered PING and the drain have timers of their own: each
+/// exists only for a few seconds of a connection's life.
 struct ConnectionLifecycle {
   var started = false
   var draining = false
   /// The client's preface and first SETTINGS arrived; until then `preface` is armed.
   var prefaceReceived = false
   var preface: Scheduled<Void>?
-  var keepalive: RepeatedTask?
+  /// When the next keepalive PING is due; nil without keepalive.
+  var nextPing: NIODeadline?
   var keepaliveDeadline: Scheduled<Void>?
   var pingsSent: UInt64 = 0
-  var idle: Scheduled<Void>?
-  /// When the last stream ended; the idle timer measures from here.
+  /// When the last stream ended; the idle deadline counts from here.
   var idleSince = NIODeadline.uptimeNanoseconds(0)
-  var age: Scheduled<Void>?
+  /// When the connection drains for its age; nil without a maximum age.
+  var ageDeadline: NIODeadline?
+  /// The shared timer and when it fires. It may fire early (a deadline moved later since it
+  /// was armed): it then only re-arms, so moving a deadline later never reschedules it.
+  var timer: Scheduled<Void>?
+  var timerDeadline: NIODeadline?
   var finalGoAway: Scheduled<Void>?
   var grace: Scheduled<Void>?
 
   mutating func cancelAll() {
     preface?.cancel()
-    keepalive?.cancel()
     keepaliveDeadline?.cancel()
-    idle?.cancel()
-    age?.cancel()
+    timer?.cancel()
     finalGoAway?.cancel()
     grace?.cancel()
     self = ConnectionLifecycle(
@@ -43,17 +52,11 @@ extension ServerConnection {
         self.closeNow()
       }
     }
-    if let interval = configuration.keepaliveInterval {
-      lifecycle.keepalive = eventLoop.scheduleRepeatedTask(
-        initialDelay: TimeAmount(interval), delay: TimeAmount(interval)
-      ) { _ in self.sendKeepalive() }
-    }
-    if let maxAge = configuration.maxConnectionAge {
-      lifecycle.age = eventLoop.scheduleTask(in: TimeAmount(maxAge)) {
-        self.beginGracefulShutdown(grace: self.configuration.shutdownGracePeriod)
-      }
-    }
+    let now = eventLoop.now
+    lifecycle.nextPing = configuration.keepaliveInterval.map { now + TimeAmount($0) }
+    lifecycle.ageDeadline = configuration.maxConnectionAge.map { now + TimeAmount($0) }
     streamCountChanged()
+    armTimer()
   }
 
   func stopTimers() {
@@ -62,31 +65,60 @@ extension ServerConnection {
 
   /// Idle connections close; a draining one closes when its last stream ends.
   ///
-  /// The idle timer is not rescheduled per call: it is armed once and, when it fires,
-  /// checks how long the connection has really been idle.
+  /// Busy connections cost the timer nothing: a stream ending moves the idle deadline later,
+  /// and the timer, when it fires, finds the connection busy or idle for less than the limit.
   func streamCountChanged() {
     guard streams.isEmpty else { return }
     lifecycle.idleSince = eventLoop.now
     if lifecycle.draining, lifecycle.finalGoAway == nil {
       scheduleFlush()
-    } else if lifecycle.idle == nil, let maxIdle = configuration.maxConnectionIdle {
-      armIdleTimer(at: lifecycle.idleSince + TimeAmount(maxIdle))
+    } else {
+      armTimer()
     }
   }
 
-  private func armIdleTimer(at deadline: NIODeadline) {
-    lifecycle.idle = eventLoop.scheduleTask(deadline: deadline) {
-      self.lifecycle.idle = nil
-      guard self.streams.isEmpty, let maxIdle = self.configuration.maxConnectionIdle else {
-        return  // Busy: the next time the last stream ends re-arms the timer.
-      }
-      let idleUntil = self.lifecycle.idleSince + TimeAmount(maxIdle)
-      if idleUntil > self.eventLoop.now {
-        self.armIdleTimer(at: idleUntil)
-      } else {
-        self.beginGracefulShutdown(grace: .seconds(1))
-      }
+  /// When the connection is idle for too long, if it is idle now.
+  private var idleDeadline: NIODeadline? {
+    guard streams.isEmpty, !lifecycle.draining, let maxIdle = configuration.maxConnectionIdle
+    else { return nil }
+    return lifecycle.idleSince + TimeAmount(maxIdle)
+  }
+
+  /// Arms the shared timer for the earliest deadline, unless it already fires by then.
+  private func armTimer() {
+    guard lifecycle.started else { return }
+    let age = lifecycle.draining ? nil : lifecycle.ageDeadline
+    guard let next = Self.earliest(Self.earliest(lifecycle.nextPing, age), idleDeadline) else {
+      return
     }
+    if let armed = lifecycle.timerDeadline, lifecycle.timer != nil, armed <= next { return }
+    lifecycle.timer?.cancel()
+    lifecycle.timerDeadline = next
+    lifecycle.timer = eventLoop.scheduleTask(deadline: next) { self.timerFired() }
+  }
+
+  private static func earliest(_ a: NIODeadline?, _ b: NIODeadline?) -> NIODeadline? {
+    guard let a else { return b }
+    guard let b else { return a }
+    return min(a, b)
+  }
+
+  private func timerFired() {
+    lifecycle.timer = nil
+    lifecycle.timerDeadline = nil
+    let now = eventLoop.now
+    if let due = lifecycle.nextPing, due <= now, let interval = configuration.keepaliveInterval {
+      lifecycle.nextPing = now + TimeAmount(interval)
+      sendKeepalive()
+    }
+    if let due = lifecycle.ageDeadline, due <= now, !lifecycle.draining {
+      lifecycle.ageDeadline = nil
+      beginGracefulShutdown(grace: configuration.shutdownGracePeriod)
+    }
+    if let due = idleDeadline, due <= now {
+      beginGracefulShutdown(grace: .seconds(1))
+    }
+    armTimer()
   }
 
   private func sendKeepalive() {
