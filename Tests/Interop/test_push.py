@@ -395,7 +395,9 @@ def test_a_crash_before_the_push_sends_it_after_restart_exactly_once(tmp_path):
         server.kill()  # SIGKILL: the row is committed, the push never went out
         fake = FakeOneSignal(port=port).start()
         server.start()
-        [request] = fake.wait_for(ben.id, timeout=20)
+        # A kill during an attempt leaves the row claimed: it comes back when its lease ends
+        # (the 1 s request timeout + 30 s), not at once.
+        [request] = fake.wait_for(ben.id, timeout=45)
         assert request.json["data"]["message_id"] == message.id
         time.sleep(2.0)
         assert len(fake.to(ben.id)) == 1
