@@ -179,7 +179,8 @@ def report(args: argparse.Namespace) -> None:
     fanout = keys_of(points, "fanout", "subscribers")
     if fanout:
         w(f"## Fan-out: BenchLoad fanout, one room, {first(points, 'fanout', 'messages')} "
-          f"messages at {first(points, 'fanout', 'rate')}/s, 8 connections")
+          f"messages at {first(points, 'fanout', 'rate')}/s, at most 100 streams per connection "
+          "(8 connections at least)")
         w("")
         w("| subscribers | server | p50 | p99 | max | deliveries/s | lost | server CPU/delivery | open failures |")
         w("|---|---|---|---|---|---|---|---|---|")
