@@ -275,3 +275,20 @@ def test_rolling_restart_of_one_of_two_instances_loses_nothing(shared, tmp_path)
             assert got == [m.id for m in history(ben, room.id)]
     finally:
         assert other.stop() == 0, other.log_tail()
+
+
+def test_feed_safety_nets_are_configured_and_exported(tmp_path):
+    """The position checks take their interval from the flag (too short is refused), and the
+    watchdog's counter is exported from the start, so an alert on its increase has a series."""
+    server = ChatdProcess(chatd_binary(), tmp_path / "nets", metrics=True,
+                          extra_args=("--position-check-interval", "0.5"))
+    server.start()
+    try:
+        assert re.search(r"^chatd_feed_stalls_total 0(\.0)?$", scrape(server), re.MULTILINE)
+    finally:
+        assert server.stop() == 0, server.log_tail()
+    rejected = subprocess.run(
+        [str(chatd_binary()), "--position-check-interval", "0.05"], capture_output=True,
+        text=True, stdin=subprocess.DEVNULL, timeout=30, cwd=tmp_path)
+    assert rejected.returncode != 0
+    assert "--position-check-interval must be at least 0.1 seconds" in rejected.stderr
