@@ -278,8 +278,8 @@ def test_rolling_restart_of_one_of_two_instances_loses_nothing(shared, tmp_path)
 
 
 def test_feed_safety_nets_are_configured_and_exported(tmp_path):
-    """The position checks take their interval from the flag (too short is refused), and the
-    watchdog's counter is exported from the start, so an alert on its increase has a series."""
+    """--position-check-interval is accepted (and refused when too short), and the watchdog's
+    counter is exported from the start, so an alert on its increase has a series."""
     server = ChatdProcess(chatd_binary(), tmp_path / "nets", metrics=True,
                           extra_args=("--position-check-interval", "0.5"))
     server.start()
