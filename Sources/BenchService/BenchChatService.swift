@@ -54,6 +54,11 @@ public final class BenchChatService: Bench_V1_Chat.ServiceProtocol, Service, Sen
     let subscription = hub.subscribe(
       to: request.roomId, after: rooms.lastSeq(of: request.roomId), subscriber: nil)
     defer { subscription.close() }
+    if let direct = response.direct {
+      subscription.deliverDirectly(on: direct.lane) { item in
+        direct.write(encoded: item.message) == .written ? .sent : .deferred
+      }
+    }
     while true {
       let outputs = try await subscription.next()
       if outputs.isEmpty { return }

@@ -1,3 +1,4 @@
+import RPCCore
 import Synchronization
 
 /// One feed (a room's event log, a user's notification log) with its live subscribers on
@@ -22,9 +23,18 @@ final class Feed<Source: FeedSource>: Sendable {
     /// Which read is current: a read the watchdog replaced keeps running but is ignored.
     var fetchGeneration: UInt64 = 0
     var recent: RecentItems<Note>
+    /// Live subscribers whose task takes every event from their queue.
     var subscribers: [ObjectIdentifier: FeedSubscription<Source>] = [:]
+    /// Subscribers that take events directly on their lane, by lane: one job per lane and
+    /// event writes to all of them.
+    var lanes: [ObjectIdentifier: LaneGroup] = [:]
     /// Replay reads under way, by the seq they start after.
     var pages: [UInt64: Task<[FeedItem<Note>], any Error>] = [:]
+  }
+
+  struct LaneGroup {
+    let lane: any WriteLane
+    var members: [ObjectIdentifier: FeedSubscription<Source>] = [:]
   }
 
   init(key: String, recentCapacity: Int) {
@@ -76,6 +86,16 @@ final class Feed<Source: FeedSource>: Sendable {
     return recent
   }
 
+  /// Moves a subscriber to its lane's group (`FeedSubscription.deliverDirectly`).
+  func attach(_ subscription: FeedSubscription<Source>, to lane: any WriteLane) {
+    let id = ObjectIdentifier(subscription)
+    state.withLock { state in
+      guard let subscription = state.subscribers.removeValue(forKey: id) else { return }
+      state.lanes[ObjectIdentifier(lane), default: LaneGroup(lane: lane)].members[id] =
+        subscription
+    }
+  }
+
   /// A replay's page of the source after `seq`. Subscribers that replay from the same point at
   /// the same time (a burst of new subscriptions to a room, a reconnect storm after a restart)
   /// share one read instead of each taking a pool connection for the same rows.
@@ -118,7 +138,7 @@ final class Feed<Source: FeedSource>: Sendable {
       }
       let stall = FeedStall(
         key: key, kind: kind, loadedSeq: loaded, knownSeq: state.knownSeq,
-        subscribers: state.subscribers.count)
+        subscribers: state.subscriberCount)
       return (stall, state.beginFetch(now: now))
     }
     guard let (stall, generation) = found else { return nil }
@@ -128,25 +148,35 @@ final class Feed<Source: FeedSource>: Sendable {
 
   /// An ephemeral event for every live subscriber but `excluded`.
   func publish(_ item: FeedItem<Note>, except excluded: String?) {
-    let waiters = state.withLock { state in
-      state.subscribers.values.compactMap { subscription -> Waiter? in
+    let (waiters, lanes) = state.withLock { state in
+      let waiters = state.subscribers.values.compactMap { subscription -> Waiter? in
         if let excluded, subscription.subscriber == excluded { return nil }
         return subscription.offerEphemeral(item)
       }
+      return (waiters, state.lanes)
     }
     for waiter in waiters { waiter.resume() }
+    for group in lanes.values {
+      let members = group.members
+      group.lane.execute {
+        let now = ContinuousClock.now
+        for subscription in members.values {
+          if let excluded, subscription.subscriber == excluded { continue }
+          subscription.deliverEphemeralOnLane(item, now: now)?.resume()
+        }
+      }
+    }
   }
 
   func heartbeat(idleSince: ContinuousClock.Instant) {
     let waiters = state.withLock { state in
-      state.subscribers.values.compactMap { $0.heartbeatIfIdle(since: idleSince) }
+      state.allSubscribers.compactMap { $0.heartbeatIfIdle(since: idleSince) }
     }
     for waiter in waiters { waiter.resume() }
   }
 
   func finishAll(_ error: (any Error)?) {
-    let waiters = state.withLock { state in state.subscribers.values.compactMap { $0.finish(error) }
-    }
+    let waiters = state.withLock { state in state.allSubscribers.compactMap { $0.finish(error) } }
     for waiter in waiters { waiter.resume() }
   }
 
@@ -167,19 +197,19 @@ final class Feed<Source: FeedSource>: Sendable {
         } catch {
           let abandoned = state.withLock { state -> Bool in
             guard state.fetchGeneration == generation else { return true }
-            if state.subscribers.isEmpty { state.fetching = false }
-            return state.subscribers.isEmpty
+            if state.isUnfollowed { state.fetching = false }
+            return state.isUnfollowed
           }
           if abandoned { return }
           try? await Task.sleep(for: backoff)
           backoff = min(backoff * 2, .seconds(2))
           continue
         }
-        let (waiters, more) = state.withLock { state -> ([Waiter], Bool) in
-          guard state.fetchGeneration == generation else { return ([], false) }
+        let (accepted, more) = state.withLock { state -> (Feed.Accepted, Bool) in
+          guard state.fetchGeneration == generation else { return (.none, false) }
           return state.accept(items, pageSize: pageSize)
         }
-        for waiter in waiters { waiter.resume() }
+        accepted.deliver()
         if !more { return }
       }
     }
@@ -202,10 +232,34 @@ extension Feed.State {
     return fetchGeneration
   }
 
+  /// Every subscriber, whichever way it takes events.
+  var allSubscribers: [FeedSubscription<Source>] {
+    Array(subscribers.values) + lanes.values.flatMap(\.members.values)
+  }
+
+  var subscriberCount: Int {
+    lanes.values.reduce(subscribers.count) { $0 + $1.members.count }
+  }
+
+  /// Nobody on this process follows the feed any more.
+  var isUnfollowed: Bool { subscribers.isEmpty && lanes.isEmpty }
+
+  /// Removes a subscriber; false when it was not there.
+  mutating func remove(_ id: ObjectIdentifier) -> Bool {
+    if subscribers.removeValue(forKey: id) != nil { return true }
+    for (laneID, group) in lanes where group.members[id] != nil {
+      lanes[laneID]?.members[id] = nil
+      if lanes[laneID]?.members.isEmpty == true { lanes[laneID] = nil }
+      return true
+    }
+    return false
+  }
+
   /// Takes a page read from the source: the events that follow `loadedSeq` go to the ring and
-  /// to every live subscriber. Returns the waiters to resume and whether to read again.
+  /// to every live subscriber. Returns what to deliver once the lock is released and whether
+  /// to read again.
   mutating func accept(_ items: [FeedItem<Source.Note>], pageSize: Int)
-    -> (waiters: [Feed<Source>.Waiter], more: Bool)
+    -> (accepted: Feed<Source>.Accepted, more: Bool)
   {
     var loaded = loadedSeq ?? 0
     let fresh = items.drop { $0.seq <= loaded }
@@ -218,18 +272,46 @@ extension Feed.State {
     }
     loadedSeq = loaded
     fetchProgress = .now
-    var waiters: [Feed<Source>.Waiter] = []
+    var delivery = Feed<Source>.Accepted.none
     if !accepted.isEmpty {
-      waiters.reserveCapacity(subscribers.count)
+      delivery.items = accepted
+      delivery.waiters.reserveCapacity(subscribers.count)
       for subscription in subscribers.values {
-        if let waiter = subscription.offer(accepted) { waiters.append(waiter) }
+        if let waiter = subscription.offer(accepted) { delivery.waiters.append(waiter) }
       }
+      delivery.lanes = Array(lanes.values)
     }
     // An empty page means the announcement was ahead of what is visible (a user row that
     // no longer exists, say): stop rather than spin; the next announcement reads again.
     if items.isEmpty { knownSeq = loaded }
     let more = !items.isEmpty && (items.count == pageSize || knownSeq > loaded)
     if !more { fetching = false }
-    return (waiters, more)
+    return (delivery, more)
+  }
+}
+
+extension Feed {
+  /// New events to hand out once the feed's lock is released: the queued subscribers' tasks
+  /// to wake, and one job per lane for the subscribers that take events there.
+  struct Accepted {
+    var items: [FeedItem<Note>] = []
+    var waiters: [Waiter] = []
+    var lanes: [LaneGroup] = []
+
+    static var none: Accepted { Accepted() }
+
+    func deliver() {
+      for waiter in waiters { waiter.resume() }
+      let items = items
+      for group in lanes {
+        let members = group.members
+        group.lane.execute {
+          let now = ContinuousClock.now
+          for subscription in members.values {
+            subscription.deliverOnLane(items, now: now)?.resume()
+          }
+        }
+      }
+    }
   }
 }

@@ -147,10 +147,8 @@ public final class FeedHub<Source: FeedSource>: Sendable {
     let removed = shard(key).feeds.withLock { feeds in
       let feed = subscription.feed
       return feed.state.withLock { state in
-        guard state.subscribers.removeValue(forKey: ObjectIdentifier(subscription)) != nil else {
-          return false
-        }
-        if state.subscribers.isEmpty, feeds[key] === feed { feeds[key] = nil }
+        guard state.remove(ObjectIdentifier(subscription)) else { return false }
+        if state.isUnfollowed, feeds[key] === feed { feeds[key] = nil }
         return true
       }
     }

@@ -40,6 +40,14 @@ public enum FeedOutput<Note: Sendable>: Sendable {
   case heartbeat
 }
 
+/// What a direct consumer (`FeedSubscription.deliverDirectly(on:_:)`) did with an event.
+public enum DirectDelivery: Sendable {
+  /// Written to the stream.
+  case sent
+  /// Not written: the subscription queues it, and the rest after it, for `next()`.
+  case deferred
+}
+
 /// The hub's limits.
 public struct FeedHubConfiguration: Sendable {
   /// Independent locks over the map of feeds (no global lock on the hot path).

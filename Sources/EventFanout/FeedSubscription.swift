@@ -1,3 +1,4 @@
+public import RPCCore
 import Synchronization
 
 /// One consumer of a feed: a stream handler that calls `next()` in a loop and writes what it
@@ -39,6 +40,11 @@ public final class FeedSubscription<Source: FeedSource>: Sendable {
     var lastOutput: ContinuousClock.Instant = .now
     var cancelled = false
     var waiter: CheckedContinuation<Void, any Error>?
+    /// Takes live events on the consumer's lane (`deliverDirectly(on:_:)`), nil for none.
+    var direct: (@Sendable (FeedItem<Note>) -> DirectDelivery)?
+    /// The consumer waits with nothing queued: the lane may hand it events directly. Only
+    /// while armed, so events handed directly never pass ones the consumer is still writing.
+    var armed = false
   }
 
   init(
@@ -70,6 +76,21 @@ public final class FeedSubscription<Source: FeedSource>: Sendable {
   /// Removes the subscription from its feed. Idempotent.
   public func close() {
     hub.remove(self)
+  }
+
+  /// Lets the feed hand live events to `take` on `lane` while the consumer waits in `next()`
+  /// with nothing queued, instead of waking the consumer's task per event: one job per lane
+  /// then writes an event to every subscriber there. Whatever `take` defers (its stream is
+  /// backed up, or the event needs the task) is queued for `next()` as usual, in order. Replays,
+  /// `synced` and heartbeats still come from `next()`.
+  ///
+  /// Call it once, before the first `next()`. `take` runs on `lane` with the subscription's
+  /// lock held: it must write and return, never call back into the subscription.
+  public func deliverDirectly(
+    on lane: any WriteLane, _ take: @escaping @Sendable (FeedItem<Note>) -> DirectDelivery
+  ) {
+    state.withLock { $0.direct = take }
+    feed.attach(self, to: lane)
   }
 
   /// One page from the source; at its end, an attempt to join the live feed. Nil when there
@@ -135,20 +156,7 @@ extension FeedSubscription {
     let limits = hub.configuration
     return state.withLock { state in
       guard case .live = state.phase else { return nil }
-      for item in items where item.seq > state.queuedSeq {
-        guard item.seq == state.queuedSeq + 1 else {
-          state.fallBehind()
-          break
-        }
-        state.queue.append(item)
-        state.queuedBytes += item.message.bytes.count
-        state.queuedSeq = item.seq
-      }
-      if state.queuedBytes > limits.subscriberQueueBytes
-        || state.queue.count > limits.subscriberQueueItems
-      {
-        state.fallBehind()
-      }
+      state.enqueue(items, limits: limits)
       return state.takeWaiter()
     }
   }
@@ -157,13 +165,61 @@ extension FeedSubscription {
   /// (ephemeral events are never replayed, so dropping one loses nothing persisted).
   func offerEphemeral(_ item: FeedItem<Note>) -> CheckedContinuation<Void, any Error>? {
     let limits = hub.configuration
+    return state.withLock { state -> CheckedContinuation<Void, any Error>? in
+      guard case .live = state.phase else { return nil }
+      return state.enqueueEphemeral(item, limits: limits) ? state.takeWaiter() : nil
+    }
+  }
+
+  /// On the lane: sequenced events go straight to the consumer while it is armed, and are
+  /// queued (waking it) from the first one it defers, or when it is not armed.
+  func deliverOnLane(_ items: [FeedItem<Note>], now: ContinuousClock.Instant)
+    -> CheckedContinuation<Void, any Error>?
+  {
+    let limits = hub.configuration
     return state.withLock { state in
-      guard case .live = state.phase, state.queue.count < limits.subscriberQueueItems,
-        state.queuedBytes + item.message.bytes.count <= limits.subscriberQueueBytes
-      else { return nil }
-      state.queue.append(item)
-      state.queuedBytes += item.message.bytes.count
+      guard case .live = state.phase else { return nil }
+      var next = items.startIndex
+      if state.armed, let take = state.direct {
+        while next < items.endIndex {
+          let item = items[next]
+          if item.seq > state.queuedSeq {
+            guard item.seq == state.queuedSeq + 1 else {
+              state.fallBehind()
+              return state.takeWaiter()
+            }
+            guard take(item) == .sent else {
+              state.armed = false
+              break
+            }
+            state.queuedSeq = item.seq
+            state.handedSeq = item.seq
+            state.lastOutput = now
+          }
+          next += 1
+        }
+        if next == items.endIndex { return nil }
+      }
+      state.enqueue(items[next...], limits: limits)
       return state.takeWaiter()
+    }
+  }
+
+  /// On the lane: an ephemeral event straight to an armed consumer, else as `offerEphemeral`.
+  func deliverEphemeralOnLane(_ item: FeedItem<Note>, now: ContinuousClock.Instant)
+    -> CheckedContinuation<Void, any Error>?
+  {
+    let limits = hub.configuration
+    return state.withLock { state -> CheckedContinuation<Void, any Error>? in
+      guard case .live = state.phase else { return nil }
+      if state.armed, let take = state.direct {
+        if take(item) == .sent {
+          state.lastOutput = now
+          return nil
+        }
+        state.armed = false
+      }
+      return state.enqueueEphemeral(item, limits: limits) ? state.takeWaiter() : nil
     }
   }
 
@@ -196,6 +252,7 @@ extension FeedSubscription {
     state.withLock { state in
       if case .finished = state.phase { return nil }
       state.phase = .finished(error)
+      state.armed = false
       state.queue = []
       state.queuedBytes = 0
       return state.takeWaiter()
@@ -218,7 +275,38 @@ extension FeedSubscription.State {
     }
   }
 
+  /// Queues sequenced events after `queuedSeq`; falls behind on a gap or past the limits.
+  mutating func enqueue(
+    _ items: some Collection<FeedItem<Source.Note>>, limits: FeedHubConfiguration
+  ) {
+    for item in items where item.seq > queuedSeq {
+      guard item.seq == queuedSeq + 1 else {
+        fallBehind()
+        return
+      }
+      queue.append(item)
+      queuedBytes += item.message.bytes.count
+      queuedSeq = item.seq
+    }
+    if queuedBytes > limits.subscriberQueueBytes || queue.count > limits.subscriberQueueItems {
+      fallBehind()
+    }
+  }
+
+  /// Queues an ephemeral event if the queue has room; false when it was dropped.
+  mutating func enqueueEphemeral(_ item: FeedItem<Source.Note>, limits: FeedHubConfiguration)
+    -> Bool
+  {
+    guard queue.count < limits.subscriberQueueItems,
+      queuedBytes + item.message.bytes.count <= limits.subscriberQueueBytes
+    else { return false }
+    queue.append(item)
+    queuedBytes += item.message.bytes.count
+    return true
+  }
+
   mutating func nextStep() -> Step {
+    armed = false
     if cancelled { return .finish(CancellationError()) }
     switch phase {
     case .finished(let error): return .finish(error)
@@ -238,12 +326,15 @@ extension FeedSubscription.State {
         lastOutput = .now
         return .deliver([.heartbeat])
       }
+      // Everything handed out so far has been written: the lane may write the next events.
+      armed = direct != nil
       return .wait
     }
   }
 
   /// Drops the queue: the consumer reads from the source after the last seq it was handed.
   mutating func fallBehind() {
+    armed = false
     queue = []
     queuedBytes = 0
     queuedSeq = handedSeq

@@ -14,7 +14,7 @@ public protocol MessageSource: Sendable {
 
 /// Writes messages of one type to the peer.
 public struct RPCWriter<Message: WireMessage>: Sendable {
-  private let sink: any MessageSink
+  let sink: any MessageSink
 
   public init(_ sink: any MessageSink) { self.sink = sink }
 

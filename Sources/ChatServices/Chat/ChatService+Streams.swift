@@ -62,6 +62,26 @@ extension ChatService {
   ) async throws {
     let delivered = member.map { realtime.deliveries.openPointer(roomID: roomID, user: $0) }
     defer { delivered.map(realtime.deliveries.close) }
+    // A message of another member written to the stream moves the member's delivered pointer.
+    let wrote: @Sendable (FeedItem<EventNote>) -> Void = { item in
+      if case .message(_, let seq, let sender) = item.note, sender != member {
+        delivered?.delivered.store(seq, ordering: .relaxed)
+      }
+    }
+    let endsStream: @Sendable (FeedItem<EventNote>) -> Bool = { item in
+      if case .memberLeft(let user) = item.note { return user == member }
+      return false
+    }
+    if let direct = response.direct {
+      subscription.deliverDirectly(on: direct.lane) { item in
+        // The member's own departure ends the call, which only the task can do.
+        guard !endsStream(item), direct.write(encoded: item.message) == .written else {
+          return .deferred
+        }
+        wrote(item)
+        return .sent
+      }
+    }
     while true {
       let outputs = try await subscription.next()
       if outputs.isEmpty { return }
@@ -69,13 +89,8 @@ extension ChatService {
         switch output {
         case .item(let item):
           try await response.write(encoded: item.message)
-          switch item.note {
-          case .message(_, let seq, let sender) where sender != member:
-            delivered?.delivered.store(seq, ordering: .relaxed)
-          case .memberLeft(let user) where user == member:
-            throw ServiceError.notFound("room")
-          default: break
-          }
+          if endsStream(item) { throw ServiceError.notFound("room") }
+          wrote(item)
         case .synced(let seq):
           try await response.write(
             encoded: .roomEvent(roomID: roomID, .synced(Chat_V1_Synced(seq))))
@@ -92,6 +107,20 @@ extension ChatService {
     _ subscription: FeedSubscription<NotificationFeedSource>,
     to response: RPCWriter<Chat_V1_UserEvent>, user: String
   ) async throws {
+    // Another member's message written to the stream is delivered to the user.
+    let deliveries = realtime.deliveries
+    let wrote: @Sendable (FeedItem<EventNote>) -> Void = { item in
+      if case .message(let room, let seq, let sender) = item.note, sender != user {
+        deliveries.record(roomID: room, user: user, seq: seq)
+      }
+    }
+    if let direct = response.direct {
+      subscription.deliverDirectly(on: direct.lane) { item in
+        guard direct.write(encoded: item.message) == .written else { return .deferred }
+        wrote(item)
+        return .sent
+      }
+    }
     while true {
       let outputs = try await subscription.next()
       if outputs.isEmpty { return }
@@ -99,9 +128,7 @@ extension ChatService {
         switch output {
         case .item(let item):
           try await response.write(encoded: item.message)
-          if case .message(let room, let seq, let sender) = item.note, sender != user {
-            realtime.deliveries.record(roomID: room, user: user, seq: seq)
-          }
+          wrote(item)
         case .synced(let seq):
           try await response.write(encoded: .userEvent(.synced(Chat_V1_Synced(seq))))
         case .heartbeat:

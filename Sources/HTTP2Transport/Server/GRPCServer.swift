@@ -17,6 +17,8 @@ public final class GRPCServer: Service, Sendable {
   private let observer: (any ServerObserver)?
   private let logger: Logger
   private let group: any EventLoopGroup
+  /// One task executor (and write lane) per event loop, shared by the loop's connections.
+  private let executors: [ObjectIdentifier: EventLoopTaskExecutor]
   /// Each accepted connection takes the context current at that moment (reload: SIGHUP).
   private let tls: ReloadableTLSContext?
   private let state = Mutex<State>(State())
@@ -45,7 +47,11 @@ public final class GRPCServer: Service, Sendable {
     self.router = router.intercepted(by: interceptors).observed(by: observer)
     self.observer = observer
     self.logger = logger
-    self.group = MultiThreadedEventLoopGroup.singleton
+    let group = MultiThreadedEventLoopGroup.singleton
+    self.group = group
+    var executors: [ObjectIdentifier: EventLoopTaskExecutor] = [:]
+    for loop in group.makeIterator() { executors[ObjectIdentifier(loop)] = .init(loop) }
+    self.executors = executors
   }
 
   /// The address the server listens on, once it does (port 0 resolves to the real port).
@@ -117,6 +123,7 @@ public final class GRPCServer: Service, Sendable {
     let observer = observer
     let logger = logger
     let tls = tls
+    let executors = executors
     return try await ServerBootstrap(group: group)
       .serverChannelOption(.backlog, value: 1024)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -134,7 +141,8 @@ public final class GRPCServer: Service, Sendable {
         channel.eventLoop.makeCompletedFuture {
           let connection = ServerConnection(
             configuration: configuration, router: router, observer: observer, logger: logger,
-            eventLoop: channel.eventLoop)
+            eventLoop: channel.eventLoop,
+            executor: executors[ObjectIdentifier(channel.eventLoop)])
           if let tls {
             try channel.pipeline.syncOperations.addHandler(TLSHandler(context: tls.context))
           }

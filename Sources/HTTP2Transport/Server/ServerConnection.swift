@@ -33,14 +33,15 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
 
   init(
     configuration: GRPCServerConfiguration, router: RPCRouter,
-    observer: (any ServerObserver)? = nil, logger: Logger, eventLoop: any EventLoop
+    observer: (any ServerObserver)? = nil, logger: Logger, eventLoop: any EventLoop,
+    executor: EventLoopTaskExecutor? = nil
   ) {
     self.configuration = configuration
     self.router = router
     self.observer = observer
     self.logger = logger
     self.eventLoop = eventLoop
-    self.executor = EventLoopTaskExecutor(eventLoop)
+    self.executor = executor ?? EventLoopTaskExecutor(eventLoop)
   }
 
   // MARK: Channel events

@@ -226,16 +226,31 @@ final class ServerStream: @unchecked Sendable {
     guard !closed, !isFinished else {
       throw RPCError(code: .cancelled, message: "the call has ended")
     }
+    queue(message)
+    guard pending.pendingBytes > Self.outboundHighWater else { return nil }
+    let promise = eventLoop.makePromise(of: Void.self)
+    waitingWriters.append(promise)
+    return promise.futureResult
+  }
+
+  /// Fan-out's write from the loop: never waits, so a full queue is the caller's to handle.
+  func writeDirectly(_ message: [UInt8]) -> DirectWriteResult {
+    eventLoop.preconditionInEventLoop()
+    guard !closed, !isFinished else { return .ended }
+    guard pending.pendingBytes <= Self.outboundHighWater, waitingWriters.isEmpty else {
+      return .backedUp
+    }
+    queue(message)
+    return .written
+  }
+
+  private func queue(_ message: [UInt8]) {
     let resume = headersSubmitted
     submitHeadersIfNeeded()
     let compressed = compressResponses && headersAnnounceGzip
     pending.append(compressed ? Gzip.compress(message) : message, compressed: compressed)
     if resume { connection.session.resumeData(streamID: id) }
     connection.scheduleFlush()
-    guard pending.pendingBytes > Self.outboundHighWater else { return nil }
-    let promise = eventLoop.makePromise(of: Void.self)
-    waitingWriters.append(promise)
-    return promise.futureResult
   }
 
   private func submitHeadersIfNeeded() {
@@ -364,7 +379,9 @@ final class ServerStream: @unchecked Sendable {
   }
 }
 
-extension ServerStream: LoopBoundMessageSink {}
+extension ServerStream: LoopBoundMessageSink, DirectMessageSink {
+  var lane: any WriteLane { connection.executor }
+}
 
 extension ServerStream: MessageSource {
   func next() async throws -> [UInt8]? {

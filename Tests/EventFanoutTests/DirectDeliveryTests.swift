@@ -1,0 +1,192 @@
+import Dispatch
+import RPCCore
+import Synchronization
+import Testing
+
+@testable import EventFanout
+
+/// Subscribers that take live events on their lane (`deliverDirectly`), as the server's
+/// streams do, with the task's `next()` loop for everything else.
+@Suite(.timeLimit(.minutes(1))) struct DirectDeliveryTests {
+  @Test func liveEventsGoStraightToTheLaneInOrder() async throws {
+    let log = MemoryLog()
+    let hub = FeedHub(source: log)
+    let stream = RecordingStream()
+    let subscription = stream.subscribe(hub, after: 0)
+    defer { subscription.close() }
+    try await stream.readUntilSynced(subscription)
+    let consumer = stream.consume(subscription)
+    defer { consumer.cancel() }
+    try await subscription.waitUntilArmed()
+
+    let total: UInt64 = 300
+    await withTaskGroup(of: Void.self) { group in
+      for _ in 0..<3 {
+        group.addTask {
+          for _ in 0..<(total / 3) { hub.announce("room", seq: log.append("room")) }
+        }
+      }
+    }
+    try await stream.wait(through: total)
+    #expect(stream.seqs == Array(1...total))
+    #expect(stream.count(.lane) > 0, "the lane wrote live events itself")
+  }
+
+  @Test func aBackedUpStreamHandsItsEventsToTheTaskWithoutReordering() async throws {
+    let log = MemoryLog()
+    let hub = FeedHub(source: log)
+    let stream = RecordingStream()
+    let subscription = stream.subscribe(hub, after: 0)
+    defer { subscription.close() }
+    try await stream.readUntilSynced(subscription)
+    let consumer = stream.consume(subscription)
+    defer { consumer.cancel() }
+
+    // Writable, backed up, writable again: while backed up, every event waits for the task;
+    // the lane takes over again once the task has caught up.
+    for (phase, accepting) in [true, false, true].enumerated() {
+      try await subscription.waitUntilArmed()
+      stream.accepting.store(accepting, ordering: .relaxed)
+      for _ in 0..<50 { hub.announce("room", seq: log.append("room")) }
+      try await stream.wait(through: UInt64(50 * (phase + 1)))
+    }
+    #expect(stream.seqs == Array(1...150))
+    #expect(stream.count(.lane) > 0)
+    #expect(stream.count(.task) >= 50)
+  }
+
+  @Test func aStreamWhoseQueueOverflowsReadsTheRestFromTheSource() async throws {
+    let log = MemoryLog()
+    var configuration = FeedHubConfiguration()
+    configuration.subscriberQueueItems = 8
+    configuration.recentCapacity = 4
+    let hub = FeedHub(source: log, configuration: configuration)
+    let stream = RecordingStream()
+    let subscription = stream.subscribe(hub, after: 0)
+    defer { subscription.close() }
+    try await stream.readUntilSynced(subscription)
+
+    // Its task is busy elsewhere (not waiting in next()), so the lane queues for it.
+    let readsBefore = log.reads.load(ordering: .relaxed)
+    for _ in 1...100 { hub.announce("room", seq: log.append("room")) }
+    while !subscription.isReplaying { try await Task.sleep(for: .milliseconds(1)) }
+    let consumer = stream.consume(subscription)
+    defer { consumer.cancel() }
+    try await stream.wait(through: 100)
+    #expect(stream.seqs == Array(1...100))
+    #expect(log.reads.load(ordering: .relaxed) > readsBefore + 1, "it read the source")
+  }
+
+  @Test func ephemeralEventsReachArmedStreamsButNotTheirAuthor() async throws {
+    let hub = FeedHub(source: MemoryLog())
+    let ana = RecordingStream()
+    let ben = RecordingStream()
+    let anaSubscription = ana.subscribe(hub, after: 0, as: "ana")
+    let benSubscription = ben.subscribe(hub, after: 0, as: "ben")
+    defer {
+      anaSubscription.close()
+      benSubscription.close()
+    }
+    try await ana.readUntilSynced(anaSubscription)
+    try await ben.readUntilSynced(benSubscription)
+    let consumers = [ana.consume(anaSubscription), ben.consume(benSubscription)]
+    defer { for consumer in consumers { consumer.cancel() } }
+    try await anaSubscription.waitUntilArmed()
+    try await benSubscription.waitUntilArmed()
+
+    let typing = FeedItem(seq: 0, message: EncodedMessage(bytes: [1]), note: "typing")
+    hub.publish(typing, to: "room", except: "ana")
+    try await ben.wait(writes: 1)
+    #expect(ben.writes.withLock { $0.map(\.seq) } == [0])
+    #expect(ben.count(.lane) == 1)
+    // The lane has run ben's job; ana's would have come in the same one.
+    ana.lane.queue.sync {}
+    #expect(ana.writes.withLock { $0.isEmpty }, "the author does not get their own typing")
+  }
+
+  @Test func closingAStreamOnALaneFreesTheFeed() async throws {
+    let hub = FeedHub(source: MemoryLog())
+    let stream = RecordingStream()
+    let subscription = stream.subscribe(hub, after: 0)
+    try await stream.readUntilSynced(subscription)
+    #expect(hub.subscriptionCount == 1)
+    subscription.close()
+    #expect(hub.subscriptionCount == 0)
+    #expect(!hub.isFollowed("room"))
+  }
+}
+
+/// A serial lane on a dispatch queue, standing in for an event loop.
+final class QueueLane: WriteLane {
+  let queue = DispatchQueue(label: "lane")
+  func execute(_ work: @escaping @Sendable () -> Void) { queue.async(execute: work) }
+}
+
+/// A stream that records what was written to it and by whom: the lane, or the task.
+final class RecordingStream: Sendable {
+  enum Writer: Sendable { case lane, task }
+  struct Write: Sendable {
+    let seq: UInt64
+    let by: Writer
+  }
+
+  let lane = QueueLane()
+  let writes = Mutex<[Write]>([])
+  /// When false, the stream is backed up: the lane's writes are deferred to the task.
+  let accepting = Atomic<Bool>(true)
+
+  func subscribe(_ hub: FeedHub<MemoryLog>, after seq: UInt64, as subscriber: String? = nil)
+    -> FeedSubscription<MemoryLog>
+  {
+    let subscription = hub.subscribe(to: "room", after: seq, subscriber: subscriber)
+    subscription.deliverDirectly(on: lane) { [self] item in
+      dispatchPrecondition(condition: .onQueue(lane.queue))
+      guard accepting.load(ordering: .relaxed) else { return .deferred }
+      writes.withLock { $0.append(Write(seq: item.seq, by: .lane)) }
+      return .sent
+    }
+    return subscription
+  }
+
+  var seqs: [UInt64] { writes.withLock { $0.map(\.seq).filter { $0 != 0 } } }
+
+  func count(_ writer: Writer) -> Int { writes.withLock { $0.filter { $0.by == writer }.count } }
+
+  func readUntilSynced(_ subscription: FeedSubscription<MemoryLog>) async throws {
+    _ = try await subscription.collect { !$0.syncedAt().isEmpty }
+  }
+
+  /// The task's loop: writes whatever `next()` hands out, until cancelled.
+  func consume(_ subscription: FeedSubscription<MemoryLog>) -> Task<Void, any Error> {
+    Task {
+      while true {
+        for output in try await subscription.next() {
+          if case .item(let item) = output {
+            writes.withLock { $0.append(Write(seq: item.seq, by: .task)) }
+          }
+        }
+      }
+    }
+  }
+
+  func wait(through seq: UInt64) async throws {
+    while (seqs.last ?? 0) < seq { try await Task.sleep(for: .milliseconds(1)) }
+  }
+
+  func wait(writes count: Int) async throws {
+    while writes.withLock({ $0.count }) < count { try await Task.sleep(for: .milliseconds(1)) }
+  }
+}
+
+extension FeedSubscription {
+  /// Its task waits in next() with nothing queued: the lane writes the next events itself.
+  func waitUntilArmed() async throws {
+    while !state.withLock({ $0.armed }) { try await Task.sleep(for: .milliseconds(1)) }
+  }
+
+  /// It dropped its queue and will read from the source.
+  var isReplaying: Bool {
+    if case .replaying = state.withLock({ $0.phase }) { return true }
+    return false
+  }
+}
