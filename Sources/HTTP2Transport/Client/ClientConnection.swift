@@ -9,6 +9,8 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
   typealias OutboundOut = ByteBuffer
 
   let eventLoop: any EventLoop
+  /// Where the calls' response readers run: a message read is then no hop between threads.
+  let executor: EventLoopTaskExecutor
   let authority: String
   let scheme: String
   let maxMessageSize: Int
@@ -24,6 +26,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
 
   init(eventLoop: any EventLoop, authority: String, scheme: String, maxMessageSize: Int) {
     self.eventLoop = eventLoop
+    self.executor = EventLoopTaskExecutor(eventLoop)
     self.authority = authority
     self.scheme = scheme
     self.maxMessageSize = maxMessageSize

@@ -235,7 +235,10 @@ extension ClientStream: LoopBoundMessageSink {}
 
 extension ClientStream: MessageSource {
   func next() async throws -> [UInt8]? {
-    if eventLoop.inEventLoop { return try await nextOnLoop().get() }
-    return try await eventLoop.flatSubmit { self.nextOnLoop() }.get()
+    guard eventLoop.inEventLoop else {
+      return try await eventLoop.flatSubmit { self.nextOnLoop() }.get()
+    }
+    if let message = messages.popFirst() { return message }
+    return try await nextOnLoop().get()
   }
 }

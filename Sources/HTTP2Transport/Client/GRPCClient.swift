@@ -48,7 +48,20 @@ public final class GRPCClient: RPCClientTransport, Sendable {
     responses: @escaping @Sendable (any MessageSource) async throws -> Result
   ) async throws -> Result {
     let stream = try await openStream(method, options: options)
-    return try await withTaskCancellationHandler {
+    // The call's tasks run on the connection's loop, where the stream lives: reading a
+    // message that has arrived is then a plain function call, not two hops between threads.
+    // Code in `responses` that blocks holds up the connection's other calls meanwhile.
+    return try await withTaskExecutorPreference(stream.connection.executor) {
+      try await run(stream, requests: requests, responses: responses)
+    }
+  }
+
+  private func run<Result: Sendable>(
+    _ stream: ClientStream,
+    requests: @escaping @Sendable (any MessageSink) async throws -> Void,
+    responses: @escaping @Sendable (any MessageSource) async throws -> Result
+  ) async throws -> Result {
+    try await withTaskCancellationHandler {
       try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {
           do {
