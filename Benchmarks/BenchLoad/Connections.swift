@@ -58,8 +58,8 @@ struct Connections: Sendable {
   var sender: Bench_V1_Chat.Client { Bench_V1_Chat.Client(transport: senderClient) }
 
   /// Stream `index` goes to connection `index % count`.
-  func chat(forStream index: Int) -> Bench_V1_Chat.Client {
-    Bench_V1_Chat.Client(transport: streamClients[index % streamClients.count])
+  func client(forStream index: Int) -> GRPCClient {
+    streamClients[index % streamClients.count]
   }
 
   func close() async {

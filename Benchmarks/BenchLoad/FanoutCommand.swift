@@ -46,7 +46,7 @@ struct FanoutCommand: AsyncParsableCommand {
       let openStart = MonotonicClock.nanos()
       for index in 0..<subscribers {
         let subscriber = Subscriber(
-          chat: connections.chat(forStream: index), roomID: roomID, expected: messages,
+          client: connections.client(forStream: index), roomID: roomID, expected: messages,
           progress: progress, latencies: latencies)
         group.addTask { await subscriber.run() }
       }

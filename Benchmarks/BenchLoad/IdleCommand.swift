@@ -54,7 +54,7 @@ struct IdleCommand: AsyncParsableCommand {
       let streamsStart = MonotonicClock.nanos()
       for index in 0..<streams {
         let subscriber = Subscriber(
-          chat: connections.chat(forStream: index), roomID: roomIDs[index % roomIDs.count],
+          client: connections.client(forStream: index), roomID: roomIDs[index % roomIDs.count],
           expected: 0, progress: progress, latencies: latencies)
         group.addTask { await subscriber.run() }
       }

@@ -2,6 +2,7 @@ import HTTP2Transport
 import Logging
 import RPCCore
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 /// The server and the client of this module over real loopback sockets.
@@ -119,6 +120,25 @@ import Testing
         return count
       }
       #expect(received == 200)
+    }
+  }
+
+  @Test func aTappedStreamHandsEveryMessageToItsHandlerInOrder() async throws {
+    try await withServer { client, _, _ in
+      let firstBytes = Mutex<[UInt8]>([])
+      // 100 messages of 8 KiB, past the first stream window, so flow control must reopen.
+      try await client.serverStreaming(Echo.expand, request: [100, 8]) { message in
+        #expect(message.count == 8 * 1024)
+        firstBytes.withLock { $0.append(message.first ?? 255) }
+      }
+      #expect(firstBytes.withLock { $0 } == (0..<100).map(UInt8.init))
+
+      await expectStatus(.unimplemented) {
+        try await client.serverStreaming(
+          MethodDescriptor(service: "test.Echo", method: "Nope", kind: .serverStreaming),
+          request: []
+        ) { _ in Issue.record("no message expected") }
+      }
     }
   }
 

@@ -23,6 +23,8 @@ final class ClientStream: @unchecked Sendable {
   private var deframer: MessageDeframer
   private var messages = CircularBuffer<[UInt8]>()
   private var waitingReader: EventLoopPromise<[UInt8]?>?
+  /// Takes every message on the loop instead of the reader (`GRPCClient.serverStreaming`).
+  private var onMessage: (@Sendable ([UInt8]) -> Void)?
   private(set) var outcome: RPCError?
   private(set) var ended = false
 
@@ -125,8 +127,16 @@ final class ClientStream: @unchecked Sendable {
     }
   }
 
+  /// From now on every message goes to `handler`, on the loop, the queued ones first.
+  func tap(_ handler: @escaping @Sendable ([UInt8]) -> Void) {
+    onMessage = handler
+    while let message = messages.popFirst() { handler(message) }
+  }
+
   private func deliver(_ message: [UInt8]) {
-    if let reader = waitingReader {
+    if let onMessage {
+      onMessage(message)
+    } else if let reader = waitingReader {
       waitingReader = nil
       reader.succeed(message)
     } else {

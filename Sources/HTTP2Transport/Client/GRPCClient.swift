@@ -91,7 +91,7 @@ public final class GRPCClient: RPCClientTransport, Sendable {
   /// A new stream on a usable connection. The check and the open happen in one turn of the
   /// connection's loop: a connection that closes (GOAWAY, a reset socket) between calls is
   /// replaced, and the call, not yet sent, goes on a new one.
-  private func openStream(_ method: MethodDescriptor, options: CallOptions) async throws
+  func openStream(_ method: MethodDescriptor, options: CallOptions) async throws
     -> ClientStream
   {
     for _ in 0..<3 {
