@@ -141,6 +141,7 @@ public final class FeedSubscription<Source: FeedSource>: Sendable {
     } onCancel: {
       state.withLock { state in
         state.cancelled = true
+        state.armed = false
         return state.takeWaiter()
       }?.resume()
     }
