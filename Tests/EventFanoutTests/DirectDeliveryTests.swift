@@ -12,23 +12,19 @@ import Testing
     let log = MemoryLog()
     let hub = FeedHub(source: log)
     let stream = RecordingStream()
-    let subscription = stream.subscribe(hub, after: 0)
-    defer { subscription.close() }
-    try await stream.readUntilSynced(subscription)
-    let consumer = stream.consume(subscription)
-    defer { consumer.cancel() }
-    try await subscription.waitUntilArmed()
-
-    let total: UInt64 = 300
-    await withTaskGroup(of: Void.self) { group in
-      for _ in 0..<3 {
-        group.addTask {
-          for _ in 0..<(total / 3) { hub.announce("room", seq: log.append("room")) }
+    try await stream.follow(hub) { subscription in
+      try await subscription.waitUntilArmed()
+      let total: UInt64 = 300
+      await withTaskGroup(of: Void.self) { group in
+        for _ in 0..<3 {
+          group.addTask {
+            for _ in 0..<(total / 3) { hub.announce("room", seq: log.append("room")) }
+          }
         }
       }
+      try await stream.wait(through: total)
     }
-    try await stream.wait(through: total)
-    #expect(stream.seqs == Array(1...total))
+    #expect(stream.seqs == Array(1...300))
     #expect(stream.count(.lane) > 0, "the lane wrote live events itself")
   }
 
@@ -36,19 +32,15 @@ import Testing
     let log = MemoryLog()
     let hub = FeedHub(source: log)
     let stream = RecordingStream()
-    let subscription = stream.subscribe(hub, after: 0)
-    defer { subscription.close() }
-    try await stream.readUntilSynced(subscription)
-    let consumer = stream.consume(subscription)
-    defer { consumer.cancel() }
-
-    // Writable, backed up, writable again: while backed up, every event waits for the task;
-    // the lane takes over again once the task has caught up.
-    for (phase, accepting) in [true, false, true].enumerated() {
-      try await subscription.waitUntilArmed()
-      stream.accepting.store(accepting, ordering: .relaxed)
-      for _ in 0..<50 { hub.announce("room", seq: log.append("room")) }
-      try await stream.wait(through: UInt64(50 * (phase + 1)))
+    try await stream.follow(hub) { subscription in
+      // Writable, backed up, writable again: while backed up, every event waits for the task;
+      // the lane takes over again once the task has caught up.
+      for (phase, accepting) in [true, false, true].enumerated() {
+        try await subscription.waitUntilArmed()
+        stream.accepting.store(accepting, ordering: .relaxed)
+        for _ in 0..<50 { hub.announce("room", seq: log.append("room")) }
+        try await stream.wait(through: UInt64(50 * (phase + 1)))
+      }
     }
     #expect(stream.seqs == Array(1...150))
     #expect(stream.count(.lane) > 0)
@@ -151,6 +143,18 @@ final class RecordingStream: Sendable {
   var seqs: [UInt64] { writes.withLock { $0.map(\.seq).filter { $0 != 0 } } }
 
   func count(_ writer: Writer) -> Int { writes.withLock { $0.filter { $0.by == writer }.count } }
+
+  /// Subscribes, reads the replay up to `synced`, then runs the task's loop beside `body`.
+  func follow(
+    _ hub: FeedHub<MemoryLog>, _ body: (FeedSubscription<MemoryLog>) async throws -> Void
+  ) async throws {
+    let subscription = subscribe(hub, after: 0)
+    defer { subscription.close() }
+    try await readUntilSynced(subscription)
+    let consumer = consume(subscription)
+    defer { consumer.cancel() }
+    try await body(subscription)
+  }
 
   func readUntilSynced(_ subscription: FeedSubscription<MemoryLog>) async throws {
     _ = try await subscription.collect { !$0.syncedAt().isEmpty }
