@@ -10,14 +10,22 @@
 import ChatStore
 import Foundation
 
-func benchmark(url: String, writers: Int, seconds: Double, offered: Double?) async throws {
+func benchmark(url: String, writers: Int, rooms: Int, seconds: Double, offered: Double?)
+  async throws
+{
   var configuration = StoreConfiguration(databaseURL: url)
   configuration.maxConnections = writers
   let store = try await Store.open(configuration)
   let run = UUID().uuidString.prefix(8)
-  _ = try await store.users.upsert(id: "bench-a-\(run)", displayName: "A", avatarURL: "")
-  _ = try await store.users.upsert(id: "bench-b-\(run)", displayName: "B", avatarURL: "")
-  let room = try await store.rooms.startDirect(user: "bench-a-\(run)", peer: "bench-b-\(run)").room
+  // Writer w sends in room w % rooms: a direct chat of users a-r and b-r, alternating.
+  var ids: [String] = []
+  for index in 0..<rooms {
+    let (a, b) = ("bench-a\(index)-\(run)", "bench-b\(index)-\(run)")
+    _ = try await store.users.upsert(id: a, displayName: "A", avatarURL: "")
+    _ = try await store.users.upsert(id: b, displayName: "B", avatarURL: "")
+    ids.append(try await store.rooms.startDirect(user: a, peer: b).room.id)
+  }
+  let roomIDs = ids
   let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
   let start = ContinuousClock.now
   // Open loop: writer w's k-th send is due at start + (k + w / writers) * writers / offered.
@@ -32,9 +40,11 @@ func benchmark(url: String, writers: Int, seconds: Double, offered: Double?) asy
           if interval != nil { try await Task.sleep(until: due, clock: .continuous) }
           let begin = interval == nil ? ContinuousClock.now : due
           let sent = latencies.count
+          let room = writer % rooms
+          let sender = (writer / rooms) % 2 == 0 ? "bench-a\(room)-\(run)" : "bench-b\(room)-\(run)"
           _ = try await store.messages.send(
-            roomID: room.id, sender: writer % 2 == 0 ? "bench-a-\(run)" : "bench-b-\(run)",
-            clientMsgID: "\(writer)-\(sent)", body: "benchmark message \(sent)")
+            roomID: roomIDs[room], sender: sender, clientMsgID: "\(writer)-\(sent)",
+            body: "benchmark message \(sent)")
           let now = ContinuousClock.now
           latencies.append(now - begin)
           due = interval.map { due + $0 } ?? now
@@ -52,7 +62,7 @@ func benchmark(url: String, writers: Int, seconds: Double, offered: Double?) asy
     return String(format: "%.1fms", milliseconds(value))
   }
   print(
-    "writers=\(writers)\(offered.map { " offered=\(Int($0))/s" } ?? "")"
+    "writers=\(writers) rooms=\(rooms)\(offered.map { " offered=\(Int($0))/s" } ?? "")"
       + " messages=\(latencies.count) rate=\(Int(rate))/s p50=\(percentile(0.5))"
       + " p99=\(percentile(0.99))")
   store.pool.shutdown()
@@ -74,4 +84,7 @@ if arguments.count == 5 && offered == nil {
   print("StoreAppend: RATE must be a positive number of messages per second")
   exit(2)
 }
-try await benchmark(url: arguments[1], writers: writers, seconds: seconds, offered: offered)
+// STORE_ROOMS spreads the writers over that many rooms (default 1: all in one room).
+let rooms = max(1, min(writers, Int(ProcessInfo.processInfo.environment["STORE_ROOMS"] ?? "") ?? 1))
+try await benchmark(
+  url: arguments[1], writers: writers, rooms: rooms, seconds: seconds, offered: offered)

@@ -31,6 +31,45 @@ import Testing
     try #require(try await store.events.lastSeq(roomID: room))
   }
 
+  /// Migration 12: an append commits without NOTIFY (PostgreSQL serializes the commits of
+  /// every notifying transaction, fsync included); its new seqs are announced right after, in
+  /// order, and a duplicate is not announced again. The function an older chatd calls still
+  /// notifies inside its transaction.
+  @Test(.timeLimit(.minutes(1))) func newMessagesAreAnnouncedInSeqOrderAfterTheirCommit()
+    async throws
+  {
+    let listener = NotificationListener(configuration: store.pool.configuration)
+    let listening = Task { try await listener.run() }
+    defer { listening.cancel() }
+    var events = listener.events().makeAsyncIterator()
+    #expect(await events.next() == .resync, "listening")
+    // Other tests' rooms share the channel: only this room's announcements count.
+    let prefix = room.lowercased() + ":"
+    func nextSeq() async -> String? {
+      while let event = await events.next() {
+        if case .notification("chat_room_events", let payload) = event, payload.hasPrefix(prefix) {
+          return String(payload.dropFirst(prefix.count))
+        }
+      }
+      return nil
+    }
+
+    let before = try await lastSeq()
+    let outcomes = await store.messages.appends.execute([
+      send("alice", "announce-1"), send("bob", "announce-2"), send("alice", "announce-1"),
+    ])
+    #expect(try outcomes.map { try $0.get().created } == [true, true, false])
+    #expect(await nextSeq() == "\(before + 1)")
+    #expect(await nextSeq() == "\(before + 2)")
+
+    _ = try await store.pool.query(
+      """
+      SELECT * FROM chat_append_messages(\(room)::uuid, \(["dave"])::text[],
+        \(["announce-3"])::text[], \(["from an older chatd"])::text[], ARRAY[NULL]::uuid[])
+      """)
+    #expect(await nextSeq() == "\(before + 3)")
+  }
+
   @Test func aBatchAppendsInArrivalOrder() async throws {
     let before = try await lastSeq()
     let senders = ["alice", "bob", "bob", "dave", "alice", "bob", "alice", "dave"]

@@ -4,7 +4,7 @@ import Synchronization
 /// transaction holds until its commit is flushed: one room could take only one commit per
 /// flush. Here the first send to an idle room goes out at once, alone (no added latency);
 /// sends that arrive while it is in flight wait, and then go together in one transaction
-/// (`chat_append_messages`), sharing its commit. Per-room order and idempotency hold: the
+/// (`chat_append_messages_unannounced`), sharing its commit. Per-room order and idempotency hold: the
 /// batch appends in arrival order under the room lock, and a retry inside a batch finds the
 /// original.
 final class AppendBatcher: Sendable {
@@ -90,8 +90,19 @@ final class AppendBatcher: Sendable {
     }
   }
 
-  /// One round trip: the appends in one transaction, then each message as its sender sees it.
-  /// (Internal, not private: tests compose batches with it.)
+  /// After the commit, the bus hears of the new messages (`chat_announce_messages`, migration
+  /// 12: a transaction of its own, so the appends' commits do not queue behind PostgreSQL's
+  /// lock for NOTIFY). The messages are durable whatever happens here: an announcement that
+  /// fails reaches the subscribers with the next position check instead.
+  private func announce(room: String, seqs: [Int64]) async {
+    guard !seqs.isEmpty else { return }
+    _ = try? await pool.execute([
+      "SELECT chat_announce_messages(\(room)::uuid, \(seqs.map(String.init))::bigint[])"
+    ])
+  }
+
+  /// One round trip: the appends in one transaction, then each message as its sender sees it;
+  /// then their announcement. (Internal, not private: tests compose batches with it.)
   func execute(_ sends: [Send]) async -> [Outcome] {
     do {
       let room = try uuid(sends[0].roomID)
@@ -103,7 +114,7 @@ final class AppendBatcher: Sendable {
       let clientIDs = sends.map(\.clientMsgID)
       let results = try await pool.execute([
         """
-        SELECT idx, created, error_code FROM chat_append_messages(
+        SELECT idx, created, error_code FROM chat_append_messages_unannounced(
           \(room)::uuid, \(senders)::text[], \(clientIDs)::text[], \(sends.map(\.body))::text[],
           (SELECT array_agg(NULLIF(r, '')::uuid ORDER BY n)
            FROM unnest(\(replies)::text[]) WITH ORDINALITY AS x (r, n)))
@@ -122,6 +133,9 @@ final class AppendBatcher: Sendable {
       }
       var messages: [Int: Message] = [:]
       for row in results[1].rows { messages[try row.decode("idx")] = try Message(row: row) }
+      await announce(
+        room: room,
+        seqs: created.filter(\.value).compactMap { messages[$0.key]?.seq }.sorted())
       return sends.indices.map { index in
         if let code = errors[index + 1] {
           return .failure(StoreError(StoreError.kind(forSQLState: code), sqlState: code))
