@@ -230,22 +230,24 @@ def report(args: argparse.Namespace) -> None:
           "(connections included: with one connection per subscriber that is their cost).")
         w("")
 
-    store = keys_of(points, "store", "writers")
+    store = keys_of(points, "store", "writers", "rooms")
     if store:
         w("## Durable send: Benchmarks/StoreAppend/run against pgbench")
         w("")
-        w("| writers | chatd store appends/s | pgbench inserts/s | ratio |")
-        w("|---|---|---|---|")
-        for (writers,) in store:
-            s = points.median("store", "chatd", "store_per_s", writers=writers)
-            p = points.median("store", "chatd", "pgbench_per_s", writers=writers)
-            w(f"| {writers} | {spread(points, 'store', 'chatd', 'store_per_s', writers=writers)} | "
-              f"{spread(points, 'store', 'chatd', 'pgbench_per_s', writers=writers)} | "
+        w("| writers | rooms | chatd store appends/s | pgbench inserts/s | ratio |")
+        w("|---|---|---|---|---|")
+        for (writers, rooms) in store:
+            key = {"writers": writers, "rooms": rooms}
+            s = points.median("store", "chatd", "store_per_s", **key)
+            p = points.median("store", "chatd", "pgbench_per_s", **key)
+            w(f"| {writers} | {rooms} | {spread(points, 'store', 'chatd', 'store_per_s', **key)} | "
+              f"{spread(points, 'store', 'chatd', 'pgbench_per_s', **key)} | "
               f"{times(ratio(s, p))} |")
         w("")
-        w("The append is ChatStore's SendMessage transaction through the pool (all writers in "
-          "one room), not the RPC with its token check; pgbench runs one INSERT per "
-          "transaction on the same throwaway cluster.")
+        w("The append is ChatStore's SendMessage transaction through the pool, not the RPC with "
+          "its token check: the writers of one room share commits (group commit), writers in "
+          "rooms of their own cannot. pgbench runs one INSERT per transaction on the same "
+          "throwaway cluster; its 32-client rate is the reference of both 32-writer rows.")
         w("")
         if points.runs("store_latency", "chatd", writers=32):
             w("| open loop, 32 writers | offered | achieved | p50 | p99 |")
@@ -446,12 +448,18 @@ def target_rows(points: Points, peers: list[str]) -> list[list[str]]:
                      times(ratio(peer, kib), "x less"),
                      verdict(None if kib is None else kib <= 16)])
     # Durable send
-    s32 = points.median("store", "chatd", "store_per_s", writers=32)
-    p32 = points.median("store", "chatd", "pgbench_per_s", writers=32)
+    s32 = points.median("store", "chatd", "store_per_s", writers=32, rooms=1)
+    p32 = points.median("store", "chatd", "pgbench_per_s", writers=32, rooms=1)
     r = ratio(s32, p32)
-    rows.append(["durable send ≥ 1.0x pgbench at 32 senders", fmt(s32, 0, "/s"),
+    rows.append(["durable send ≥ 1.0x pgbench at 32 senders (one room)", fmt(s32, 0, "/s"),
                  f"pgbench {fmt(p32, 0, '/s')}" if p32 else "not run", times(r),
                  verdict(None if r is None else r >= 1.0)])
+    spread32 = points.median("store", "chatd", "store_per_s", writers=32, rooms=32)
+    if spread32 is not None:
+        r = ratio(spread32, p32)
+        rows.append(["durable send ≥ 1.0x pgbench at 32 senders (32 rooms)",
+                     fmt(spread32, 0, "/s"), f"pgbench {fmt(p32, 0, '/s')}", times(r),
+                     verdict(None if r is None else r >= 1.0)])
     p99 = points.median("store_latency", "chatd", "p99_ms", writers=32)
     offered = points.median("store_latency", "chatd", "offered_per_s", writers=32)
     achieved = points.median("store_latency", "chatd", "achieved_per_s", writers=32)
