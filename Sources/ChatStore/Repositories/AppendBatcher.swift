@@ -93,12 +93,19 @@ final class AppendBatcher: Sendable {
   /// After the commit, the bus hears of the new messages (`chat_announce_messages`, migration
   /// 12: a transaction of its own, so the appends' commits do not queue behind PostgreSQL's
   /// lock for NOTIFY). The messages are durable whatever happens here: an announcement that
-  /// fails reaches the subscribers with the next position check instead.
+  /// fails reaches the subscribers with the next position check instead, so it is logged, not
+  /// thrown at a sender whose message is saved.
   private func announce(room: String, seqs: [Int64]) async {
     guard !seqs.isEmpty else { return }
-    _ = try? await pool.execute([
-      "SELECT chat_announce_messages(\(room)::uuid, \(seqs.map(String.init))::bigint[])"
-    ])
+    do {
+      _ = try await pool.execute([
+        "SELECT chat_announce_messages(\(room)::uuid, \(seqs.map(String.init))::bigint[])"
+      ])
+    } catch {
+      pool.logger.warning(
+        "new messages not announced: subscribers get them with the next position check",
+        metadata: ["room": "\(room)", "seqs": "\(seqs)", "error": "\(error)"])
+    }
   }
 
   /// One round trip: the appends in one transaction, then each message as its sender sees it;
