@@ -38,8 +38,12 @@ public struct Message: Sendable, Hashable {
         id: replyToID, senderID: try row.decode("reply_sender_id", as: String?.self),
         body: try row.decode("reply_body"), isDeleted: try row.decode("reply_deleted"))
     }
-    let json = try row.raw("reactions") ?? Array("[]".utf8)
-    reactions = try JSONDecoder().decode([ReactionCount].self, from: Data(json))
+    // Most messages have no reactions (every new one, so every SendMessage reply): those skip
+    // Foundation's JSON decoder.
+    let json = try row.raw("reactions") ?? []
+    reactions =
+      json.isEmpty || json.elementsEqual("[]".utf8)
+      ? [] : try JSONDecoder().decode([ReactionCount].self, from: Data(json))
     createdAt = try row.decode("created_at")
     editedAt = try row.decode("edited_at", as: Date?.self)
     deletedAt = try row.decode("deleted_at", as: Date?.self)

@@ -4,7 +4,7 @@ import Synchronization
 /// transaction holds until its commit is flushed: one room could take only one commit per
 /// flush. Here the first send to an idle room goes out at once, alone (no added latency);
 /// sends that arrive while it is in flight wait, and then go together in one transaction
-/// (`chat_append_messages_unannounced`), sharing its commit. Per-room order and idempotency hold: the
+/// (`chat_send_messages`), sharing its commit. Per-room order and idempotency hold: the
 /// batch appends in arrival order under the room lock, and a retry inside a batch finds the
 /// original.
 final class AppendBatcher: Sendable {
@@ -25,6 +25,11 @@ final class AppendBatcher: Sendable {
 
   /// Rooms with a batch in flight, and the sends waiting for the next one.
   private let rooms = Mutex<[String: [Waiter]]>([:])
+  /// Per room, the last announcement not yet sent and its number: each one waits for the one
+  /// before it, so a room's seqs reach the bus in order while its next batch is already
+  /// appending.
+  private let announcements = Mutex<(count: UInt64, tails: [String: (UInt64, Task<Void, Never>)])>(
+    (0, [:]))
   private let pool: PostgresPool
   /// The most sends in one transaction.
   let maxBatch: Int
@@ -92,11 +97,29 @@ final class AppendBatcher: Sendable {
 
   /// After the commit, the bus hears of the new messages (`chat_announce_messages`, migration
   /// 12: a transaction of its own, so the appends' commits do not queue behind PostgreSQL's
-  /// lock for NOTIFY). The messages are durable whatever happens here: an announcement that
-  /// fails reaches the subscribers with the next position check instead, so it is logged, not
-  /// thrown at a sender whose message is saved.
-  private func announce(room: String, seqs: [Int64]) async {
+  /// lock for NOTIFY). It runs beside the room's next batch, not before it: a round trip less
+  /// on the path that serializes a room's sends, and the senders have their replies first.
+  /// The messages are durable whatever happens here: an announcement that fails reaches the
+  /// subscribers with the next position check instead, so it is logged, not thrown at a
+  /// sender whose message is saved.
+  private func announce(room: String, seqs: [Int64]) {
     guard !seqs.isEmpty else { return }
+    announcements.withLock { state in
+      state.count &+= 1
+      let number = state.count
+      let previous = state.tails[room]?.1
+      let task = Task {
+        await previous?.value
+        await self.sendAnnouncement(room: room, seqs: seqs)
+        self.announcements.withLock { state in
+          if state.tails[room]?.0 == number { state.tails[room] = nil }
+        }
+      }
+      state.tails[room] = (number, task)
+    }
+  }
+
+  private func sendAnnouncement(room: String, seqs: [Int64]) async {
     do {
       _ = try await pool.execute([
         "SELECT chat_announce_messages(\(room)::uuid, \(seqs.map(String.init))::bigint[])"
@@ -108,8 +131,9 @@ final class AppendBatcher: Sendable {
     }
   }
 
-  /// One round trip: the appends in one transaction, then each message as its sender sees it;
-  /// then their announcement. (Internal, not private: tests compose batches with it.)
+  /// One round trip: the appends in one transaction and each message as its sender sees it;
+  /// their announcement follows in the background. (Internal, not private: tests compose
+  /// batches with it.)
   func execute(_ sends: [Send]) async -> [Outcome] {
     do {
       let room = try uuid(sends[0].roomID)
@@ -119,39 +143,34 @@ final class AppendBatcher: Sendable {
       }
       let senders = sends.map(\.sender)
       let clientIDs = sends.map(\.clientMsgID)
-      let results = try await pool.execute([
+      // One statement (chat_send_messages, migration 13): the append and every reply.
+      let rows = try await pool.query(
         """
-        SELECT idx, created, error_code FROM chat_append_messages_unannounced(
+        SELECT * FROM chat_send_messages(
           \(room)::uuid, \(senders)::text[], \(clientIDs)::text[], \(sends.map(\.body))::text[],
           (SELECT array_agg(NULLIF(r, '')::uuid ORDER BY n)
            FROM unnest(\(replies)::text[]) WITH ORDINALITY AS x (r, n)))
-        """,
-        "SELECT * FROM chat_sent_messages(\(senders)::text[], \(clientIDs)::text[])",
-      ])
-      var errors: [Int: String] = [:]
-      var created: [Int: Bool] = [:]
-      for row in results[0].rows {
+        """
+      ).rows
+      var outcomes = [Outcome](
+        repeating: .failure(StoreError(.internalError, serverMessage: "appended message missing")),
+        count: sends.count)
+      var seqs: [Int64] = []
+      for row in rows {
         let index: Int = try row.decode("idx")
+        guard outcomes.indices.contains(index - 1) else { continue }
         if let code = try row.decode("error_code", as: String?.self) {
-          errors[index] = code
-        } else {
-          created[index] = try row.decode("created")
+          outcomes[index - 1] = .failure(
+            StoreError(StoreError.kind(forSQLState: code), sqlState: code))
+          continue
         }
+        let message = try Message(row: row)
+        let created: Bool = try row.decode("created")
+        if created { seqs.append(message.seq) }
+        outcomes[index - 1] = .success((message, created))
       }
-      var messages: [Int: Message] = [:]
-      for row in results[1].rows { messages[try row.decode("idx")] = try Message(row: row) }
-      await announce(
-        room: room,
-        seqs: created.filter(\.value).compactMap { messages[$0.key]?.seq }.sorted())
-      return sends.indices.map { index in
-        if let code = errors[index + 1] {
-          return .failure(StoreError(StoreError.kind(forSQLState: code), sqlState: code))
-        }
-        guard let message = messages[index + 1] else {
-          return .failure(StoreError(.internalError, serverMessage: "appended message missing"))
-        }
-        return .success((message, created[index + 1] ?? false))
-      }
+      announce(room: room, seqs: seqs.sorted())
+      return outcomes
     } catch {
       return sends.map { _ in .failure(error) }
     }
