@@ -70,6 +70,54 @@ import Testing
     #expect(await nextSeq() == "\(before + 3)")
   }
 
+  /// Migration 13: one announcing transaction at a time carries every room's committed seqs
+  /// (`SendAnnouncer`); batches of two rooms appending side by side are each announced
+  /// completely and in seq order.
+  @Test(.timeLimit(.minutes(1))) func roomsAppendingSideBySideAreAnnouncedInOrder() async throws {
+    let other = try await store.rooms.createGroup(owner: "bob", title: "h", members: ["carol"])
+      .id
+    let listener = NotificationListener(configuration: store.pool.configuration)
+    let listening = Task { try await listener.run() }
+    defer { listening.cancel() }
+    var events = listener.events().makeAsyncIterator()
+    #expect(await events.next() == .resync, "listening")
+
+    let firstSeqs = [
+      try await lastSeq(), try #require(try await store.events.lastSeq(roomID: other)),
+    ]
+    let batches = 8
+    let perBatch = 3
+    await withTaskGroup(of: Void.self) { group in
+      for (target, senders) in [(room, ["alice", "bob"]), (other, ["bob", "carol"])] {
+        group.addTask {
+          for batch in 0..<batches {
+            let outcomes = await store.messages.appends.execute(
+              (0..<perBatch).map {
+                send(senders[$0 % 2], "side-\(target)-\(batch)-\($0)", room: target)
+              })
+            #expect(outcomes.allSatisfy { (try? $0.get().created) == true })
+          }
+        }
+      }
+    }
+    var announced: [String: [Int64]] = [room.lowercased(): [], other.lowercased(): []]
+    let expected = batches * perBatch
+    while announced.values.contains(where: { $0.count < expected }), let event = await events.next()
+    {
+      guard case .notification("chat_room_events", let payload) = event else { continue }
+      let parts = payload.split(separator: ":")
+      guard parts.count == 2, announced[String(parts[0])] != nil, let seq = Int64(parts[1]) else {
+        continue
+      }
+      announced[String(parts[0]), default: []].append(seq)
+    }
+    for (index, target) in [room, other].enumerated() {
+      #expect(
+        announced[target.lowercased()]
+          == Array((firstSeqs[index] + 1)...(firstSeqs[index] + Int64(expected))))
+    }
+  }
+
   @Test func aBatchAppendsInArrivalOrder() async throws {
     let before = try await lastSeq()
     let senders = ["alice", "bob", "bob", "dave", "alice", "bob", "alice", "dave"]

@@ -25,11 +25,9 @@ final class AppendBatcher: Sendable {
 
   /// Rooms with a batch in flight, and the sends waiting for the next one.
   private let rooms = Mutex<[String: [Waiter]]>([:])
-  /// Per room, the last announcement not yet sent and its number: each one waits for the one
-  /// before it, so a room's seqs reach the bus in order while its next batch is already
-  /// appending.
-  private let announcements = Mutex<(count: UInt64, tails: [String: (UInt64, Task<Void, Never>)])>(
-    (0, [:]))
+  /// Tells the bus about each batch's new messages after its commit, beside the room's next
+  /// batch rather than before it.
+  private let announcer: SendAnnouncer
   private let pool: PostgresPool
   /// The most sends in one transaction.
   let maxBatch: Int
@@ -37,6 +35,7 @@ final class AppendBatcher: Sendable {
   init(pool: PostgresPool, maxBatch: Int = 64) {
     self.pool = pool
     self.maxBatch = maxBatch
+    announcer = SendAnnouncer(pool: pool)
   }
 
   func append(_ send: Send) async throws -> (message: Message, created: Bool) {
@@ -95,42 +94,6 @@ final class AppendBatcher: Sendable {
     }
   }
 
-  /// After the commit, the bus hears of the new messages (`chat_announce_messages`, migration
-  /// 12: a transaction of its own, so the appends' commits do not queue behind PostgreSQL's
-  /// lock for NOTIFY). It runs beside the room's next batch, not before it: a round trip less
-  /// on the path that serializes a room's sends, and the senders have their replies first.
-  /// The messages are durable whatever happens here: an announcement that fails reaches the
-  /// subscribers with the next position check instead, so it is logged, not thrown at a
-  /// sender whose message is saved.
-  private func announce(room: String, seqs: [Int64]) {
-    guard !seqs.isEmpty else { return }
-    announcements.withLock { state in
-      state.count &+= 1
-      let number = state.count
-      let previous = state.tails[room]?.1
-      let task = Task {
-        await previous?.value
-        await self.sendAnnouncement(room: room, seqs: seqs)
-        self.announcements.withLock { state in
-          if state.tails[room]?.0 == number { state.tails[room] = nil }
-        }
-      }
-      state.tails[room] = (number, task)
-    }
-  }
-
-  private func sendAnnouncement(room: String, seqs: [Int64]) async {
-    do {
-      _ = try await pool.execute([
-        "SELECT chat_announce_messages(\(room)::uuid, \(seqs.map(String.init))::bigint[])"
-      ])
-    } catch {
-      pool.logger.warning(
-        "new messages not announced: subscribers get them with the next position check",
-        metadata: ["room": "\(room)", "seqs": "\(seqs)", "error": "\(error)"])
-    }
-  }
-
   /// One round trip: the appends in one transaction and each message as its sender sees it;
   /// their announcement follows in the background. (Internal, not private: tests compose
   /// batches with it.)
@@ -169,7 +132,7 @@ final class AppendBatcher: Sendable {
         if created { seqs.append(message.seq) }
         outcomes[index - 1] = .success((message, created))
       }
-      announce(room: room, seqs: seqs.sorted())
+      announcer.announce(room: room, seqs: seqs.sorted())
       return outcomes
     } catch {
       return sends.map { _ in .failure(error) }

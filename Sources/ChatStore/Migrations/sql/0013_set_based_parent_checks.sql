@@ -1,4 +1,4 @@
--- Two costs of SendMessage's batch that grew with its size (docs/benchmarks.md, "session 6").
+-- Three costs of SendMessage (docs/benchmarks.md, "session 6").
 --
 -- 1. The foreign keys of messages (room, sender) and room_events (room) were checked once per
 --    new row: PostgreSQL queues a trigger per row and runs one locking lookup per trigger, so
@@ -16,8 +16,13 @@
 --    profile and its reply-to preview (it has no reactions yet); a duplicate, which may have
 --    reactions and edits by now, through chat_messages.
 --
--- chatd 12's statements (chat_append_messages_unannounced, chat_sent_messages) keep their
--- contracts for a rolling upgrade; the first runs chat_send_messages.
+-- 3. The announcements of separate rooms' batches queued on PostgreSQL's notification lock,
+--    one transaction per batch, and held the pool's connections while they waited:
+--    chat_announce_seqs announces any number of rooms' seqs in one transaction.
+--
+-- chatd 12's statements (chat_append_messages_unannounced, chat_sent_messages,
+-- chat_announce_messages) keep their contracts for a rolling upgrade; the first runs
+-- chat_send_messages.
 
 ALTER TABLE messages DROP CONSTRAINT messages_room_id_fkey;
 ALTER TABLE messages DROP CONSTRAINT messages_sender_id_fkey;
@@ -263,3 +268,18 @@ LANGUAGE sql AS $$
   FROM chat_send_messages(p_room, p_senders, p_client_msg_ids, p_bodies, p_reply_tos) s
   ORDER BY s.idx
 $$;
+
+-- The NOTIFYs of committed sends, for any number of rooms: one per (room, seq) pair, in the
+-- order given (SendAnnouncer: one such transaction at a time per chatd instead of one per
+-- batch, which queued on PostgreSQL's notification lock). Committed asynchronously, as
+-- chat_announce_messages: it writes nothing durable.
+CREATE FUNCTION chat_announce_seqs(p_rooms uuid[], p_seqs bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_i integer;
+BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
+  FOR v_i IN 1 .. coalesce(cardinality(p_seqs), 0) LOOP
+    PERFORM pg_notify('chat_room_events', p_rooms[v_i]::text || ':' || p_seqs[v_i]);
+  END LOOP;
+END $$;
