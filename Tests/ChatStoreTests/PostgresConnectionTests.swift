@@ -18,6 +18,25 @@ import Testing
     #expect(try row.decode("arr", as: String.self) == #"{"a\"b","c\\d"}"#)
   }
 
+  /// Arrays of optional strings bind NULL elements as NULL, not as the text "NULL".
+  @Test func arraysBindNullElements() async throws {
+    let connection = try await PostgresConnection.connect(.init(conninfo: TestCluster.baseURL))
+    defer { connection.close() }
+    let values: [String?] = [nil, "NULL", "a\"b", nil]
+    let row = try #require(
+      try await connection.query(
+        """
+        SELECT array_position(\(values)::text[], NULL) AS first_null,
+          cardinality(array_remove(\(values)::text[], NULL)) AS present,
+          (\(values)::text[])[2] AS second, (\(values)::text[])[3] AS third
+        """
+      ).first)
+    #expect(try row.decode("first_null", as: Int.self) == 1)
+    #expect(try row.decode("present", as: Int.self) == 2)
+    #expect(try row.decode("second", as: String.self) == "NULL")
+    #expect(try row.decode("third", as: String.self) == "a\"b")
+  }
+
   @Test func pipelineRunsStatementsInOrder() async throws {
     let connection = try await PostgresConnection.connect(.init(conninfo: TestCluster.baseURL))
     defer { connection.close() }

@@ -47,14 +47,33 @@ extension Bool: PostgresEncodable {
   public var postgresBind: PostgresBind { .text(self ? [UInt8(ascii: "t")] : [UInt8(ascii: "f")]) }
 }
 
-extension Array: PostgresEncodable where Element == String {
-  /// A text[] literal: every element quoted, quotes and backslashes escaped.
+/// An element of a text-format array literal: a string, or NULL.
+public protocol PostgresArrayElement {
+  /// The element's text; nil for NULL.
+  var postgresArrayText: String? { get }
+}
+
+extension String: PostgresArrayElement {
+  public var postgresArrayText: String? { self }
+}
+
+extension Optional: PostgresArrayElement where Wrapped == String {
+  public var postgresArrayText: String? { self }
+}
+
+extension Array: PostgresEncodable where Element: PostgresArrayElement {
+  /// An array literal (`text[]`, or any type cast from it): every element quoted, quotes and
+  /// backslashes escaped; nil elements unquoted NULL.
   public var postgresBind: PostgresBind {
     var literal = "{"
     for (index, element) in enumerated() {
       if index > 0 { literal += "," }
+      guard let text = element.postgresArrayText else {
+        literal += "NULL"
+        continue
+      }
       literal += "\""
-      for scalar in element.unicodeScalars {
+      for scalar in text.unicodeScalars {
         if scalar == "\"" || scalar == "\\" { literal += "\\" }
         literal.unicodeScalars.append(scalar)
       }

@@ -100,10 +100,7 @@ final class AppendBatcher: Sendable {
   func execute(_ sends: [Send]) async -> [Outcome] {
     do {
       let room = try uuid(sends[0].roomID)
-      let replies = try sends.map { send -> String in
-        guard let reply = send.replyTo else { return "" }
-        return try uuid(reply)
-      }
+      let replies = try sends.map { try $0.replyTo.map(uuid) }
       let senders = sends.map(\.sender)
       let clientIDs = sends.map(\.clientMsgID)
       // One statement (chat_send_messages, migration 13): the append and every reply.
@@ -111,8 +108,7 @@ final class AppendBatcher: Sendable {
         """
         SELECT * FROM chat_send_messages(
           \(room)::uuid, \(senders)::text[], \(clientIDs)::text[], \(sends.map(\.body))::text[],
-          (SELECT array_agg(NULLIF(r, '')::uuid ORDER BY n)
-           FROM unnest(\(replies)::text[]) WITH ORDINALITY AS x (r, n)))
+          \(replies)::uuid[])
         """
       ).rows
       var outcomes = [Outcome](
