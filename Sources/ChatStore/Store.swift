@@ -37,12 +37,14 @@ public final class Store: Service, Sendable {
   let logger: Logger
   /// SendMessage's group commit, shared by every caller of `messages`.
   let appends: AppendBatcher
+  /// The bus announcements of sends and read receipts, after their commits.
+  let announcer: RoomEventAnnouncer
   /// SubscribeRoom's checks, coalesced across a burst of subscriptions.
   let subscriptionChecks: RoomRepository.SubscriptionChecks
 
   public var users: UserRepository { UserRepository(pool: pool) }
   public var rooms: RoomRepository {
-    RoomRepository(pool: pool, subscriptionChecks: subscriptionChecks)
+    RoomRepository(pool: pool, subscriptionChecks: subscriptionChecks, announcer: announcer)
   }
   public var messages: MessageRepository { MessageRepository(pool: pool, appends: appends) }
   public var follows: FollowRepository { FollowRepository(pool: pool) }
@@ -59,7 +61,8 @@ public final class Store: Service, Sendable {
     self.listener = listener
     self.cluster = cluster
     self.logger = logger
-    appends = AppendBatcher(pool: pool)
+    announcer = RoomEventAnnouncer(pool: pool)
+    appends = AppendBatcher(pool: pool, announcer: announcer)
     subscriptionChecks = RoomRepository.subscriptionChecks(pool: pool)
   }
 

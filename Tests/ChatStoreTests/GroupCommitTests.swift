@@ -71,7 +71,7 @@ import Testing
   }
 
   /// Migration 13: one announcing transaction at a time carries every room's committed seqs
-  /// (`SendAnnouncer`); batches of two rooms appending side by side are each announced
+  /// (`RoomEventAnnouncer`); batches of two rooms appending side by side are each announced
   /// completely and in seq order.
   @Test(.timeLimit(.minutes(1))) func roomsAppendingSideBySideAreAnnouncedInOrder() async throws {
     let other = try await store.rooms.createGroup(owner: "bob", title: "h", members: ["carol"])

@@ -171,6 +171,43 @@ import Testing
     #expect(events.last?.subjectUserID == "bob")
   }
 
+  /// Migration 14: MarkRead's `read` event is announced after its commit, once, and only when
+  /// the pointer moved; chat_mark_read, which an older chatd calls, still notifies inside its
+  /// transaction.
+  @Test(.timeLimit(.minutes(1))) func markReadIsAnnouncedAfterItsCommit() async throws {
+    let room = try await store.rooms.createGroup(owner: "alice", title: "a", members: ["bob"])
+    let sent = try await store.messages.send(
+      roomID: room.id, sender: "alice", clientMsgID: "ann", body: "x"
+    ).message
+    let listener = NotificationListener(configuration: store.pool.configuration)
+    let listening = Task { try await listener.run() }
+    defer { listening.cancel() }
+    var events = listener.events().makeAsyncIterator()
+    #expect(await events.next() == .resync, "listening")
+    let prefix = room.id.lowercased() + ":"
+    // After the message's own announcement, which may come after LISTEN (it is asynchronous).
+    func nextSeq() async -> Int64? {
+      while let event = await events.next() {
+        if case .notification("chat_room_events", let payload) = event, payload.hasPrefix(prefix),
+          let seq = Int64(payload.dropFirst(prefix.count)), seq > sent.seq
+        {
+          return seq
+        }
+      }
+      return nil
+    }
+
+    _ = try await store.rooms.markRead(roomID: room.id, user: "bob", upTo: sent.seq)
+    #expect(await nextSeq() == sent.seq + 1)
+    _ = try await store.rooms.markRead(roomID: room.id, user: "bob", upTo: sent.seq)  // no move
+    _ = try await store.pool.query(
+      "SELECT * FROM chat_mark_read(\(room.id)::uuid, 'alice', \(sent.seq + 1))")
+    #expect(await nextSeq() == sent.seq + 2, "one announcement per event, none for no move")
+    let read = try await store.events.after(roomID: room.id, seq: sent.seq, limit: 10)
+    #expect(read.map(\.kind) == [.read, .read])
+    #expect(read.map(\.subjectUserID) == ["bob", "alice"])
+  }
+
   @Test func unknownAndMalformedIDsAreNotFound() async throws {
     #expect(try await store.rooms.room(id: "not-a-uuid", viewer: "alice") == nil)
     #expect(try await store.rooms.room(id: UUID().uuidString, viewer: "alice") == nil)

@@ -27,15 +27,15 @@ final class AppendBatcher: Sendable {
   private let rooms = Mutex<[String: [Waiter]]>([:])
   /// Tells the bus about each batch's new messages after its commit, beside the room's next
   /// batch rather than before it.
-  private let announcer: SendAnnouncer
+  private let announcer: RoomEventAnnouncer
   private let pool: PostgresPool
   /// The most sends in one transaction.
   let maxBatch: Int
 
-  init(pool: PostgresPool, maxBatch: Int = 64) {
+  init(pool: PostgresPool, announcer: RoomEventAnnouncer, maxBatch: Int = 64) {
     self.pool = pool
+    self.announcer = announcer
     self.maxBatch = maxBatch
-    announcer = SendAnnouncer(pool: pool)
   }
 
   func append(_ send: Send) async throws -> (message: Message, created: Bool) {

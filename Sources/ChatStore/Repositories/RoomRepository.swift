@@ -5,6 +5,7 @@ import Foundation
 public struct RoomRepository: Sendable {
   let pool: PostgresPool
   let subscriptionChecks: SubscriptionChecks
+  let announcer: RoomEventAnnouncer
 
   /// Gets or creates the direct room of two users; concurrent calls return one room.
   /// `.invalidInput` for oneself, `.notFound` for an unknown peer.
@@ -118,13 +119,18 @@ public struct RoomRepository: Sendable {
     return Page(items: page, nextCursor: next)
   }
 
-  /// MarkRead: moves the read pointer forward only (never past the last seq), emits `read`.
+  /// MarkRead: moves the read pointer forward only (never past the last seq), emits `read`,
+  /// announced after the commit (migration 14).
   public func markRead(roomID: String, user: String, upTo seq: Int64) async throws
     -> (lastReadSeq: Int64, unreadCount: Int)
   {
+    let room = try uuid(roomID)
     let row = try await pool.query(
-      "SELECT * FROM chat_mark_read(\(try uuid(roomID))::uuid, \(user), \(seq))"
+      "SELECT * FROM chat_mark_read_unannounced(\(room)::uuid, \(user), \(seq))"
     ).first!
+    if let event = try row.decode("event_seq", as: Int64?.self) {
+      announcer.announce(room: room, seqs: [event])
+    }
     return (try row.decode("last_read_seq"), try row.decode("unread_count"))
   }
 

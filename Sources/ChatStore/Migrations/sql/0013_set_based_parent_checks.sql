@@ -270,7 +270,7 @@ LANGUAGE sql AS $$
 $$;
 
 -- The NOTIFYs of committed sends, for any number of rooms: one per (room, seq) pair, in the
--- order given (SendAnnouncer: one such transaction at a time per chatd instead of one per
+-- order given (RoomEventAnnouncer: one such transaction at a time per chatd instead of one per
 -- batch, which queued on PostgreSQL's notification lock). Committed asynchronously, as
 -- chat_announce_messages: it writes nothing durable.
 CREATE FUNCTION chat_announce_seqs(p_rooms uuid[], p_seqs bigint[]) RETURNS void

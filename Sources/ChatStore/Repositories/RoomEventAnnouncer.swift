@@ -1,0 +1,75 @@
+import Synchronization
+
+/// Tells the bus about room events committed without their NOTIFY: SendMessage's batches
+/// (migration 12) and MarkRead's `read` events (migration 14), one NOTIFY per event
+/// (`room:seq`) after the commit. PostgreSQL lets one notifying transaction commit at a time,
+/// cluster-wide (`Lock:object` on the notification queue), fsync included when the
+/// transaction wrote anything: that is why these writes do not NOTIFY themselves. Announcing
+/// in a transaction per write made the announcements queue on the same lock instead, each
+/// holding a pool connection that the writes then waited for: with 32 writers in 32 rooms, 25
+/// of 32 backends waited there and the appends ran at the announcements' pace. Here one
+/// transaction at a time carries whatever was committed meanwhile, for every room
+/// (`chat_announce_seqs`, migration 13): the lock is taken once per flush, never contended by
+/// this instance, and announcing holds one connection at most.
+///
+/// A room's seqs go out in the order they are queued. SendMessage queues a room's batches in
+/// commit order (one batch in flight per room); a MarkRead committed right after a batch of
+/// the same room may be queued before it. Every consumer reads a room's events from the
+/// database by position, so such an announcement brings the events before it as well.
+///
+/// The events are durable whatever happens here: an announcement that fails reaches the
+/// subscribers with the next position check instead, so it is logged, not thrown.
+final class RoomEventAnnouncer: Sendable {
+  private struct State {
+    var rooms: [String] = []
+    var seqs: [Int64] = []
+    var flushing = false
+  }
+
+  private let state = Mutex(State())
+  private let pool: PostgresPool
+  /// The most notifications in one transaction; the rest go in the next.
+  static let maxPerFlush = 1_000
+
+  init(pool: PostgresPool) {
+    self.pool = pool
+  }
+
+  /// Queues the new seqs of one room, in order; starts a flush unless one is under way.
+  func announce(room: String, seqs: [Int64]) {
+    guard !seqs.isEmpty else { return }
+    let starts = state.withLock { state in
+      state.rooms += repeatElement(room, count: seqs.count)
+      state.seqs += seqs
+      guard !state.flushing else { return false }
+      state.flushing = true
+      return true
+    }
+    if starts { Task { await flush() } }
+  }
+
+  private func flush() async {
+    while true {
+      let (rooms, seqs) = state.withLock { state in
+        let count = min(state.seqs.count, Self.maxPerFlush)
+        let taken = (Array(state.rooms.prefix(count)), Array(state.seqs.prefix(count)))
+        state.rooms.removeFirst(count)
+        state.seqs.removeFirst(count)
+        if count == 0 { state.flushing = false }
+        return taken
+      }
+      guard !seqs.isEmpty else { return }
+      do {
+        _ = try await pool.execute([
+          "SELECT chat_announce_seqs(\(rooms)::uuid[], \(seqs.map(String.init))::bigint[])"
+        ])
+      } catch {
+        pool.logger.warning(
+          "room events not announced: subscribers get them with the next position check",
+          metadata: [
+            "rooms": "\(Set(rooms).sorted())", "events": "\(seqs.count)", "error": "\(error)",
+          ])
+      }
+    }
+  }
+}
