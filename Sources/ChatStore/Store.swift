@@ -109,7 +109,11 @@ public final class Store: Service, Sendable {
 
   public func run() async throws {
     await withDiscardingTaskGroup { group in
-      group.addTask { try? await self.pool.run() }
+      // Writes committed before the shutdown are announced before the pool closes: another
+      // instance's subscribers would otherwise wait for their next position check.
+      group.addTask {
+        try? await self.pool.run(beforeClosing: { await self.announcer.drain(within: .seconds(2)) })
+      }
       group.addTask { try? await self.listener.run() }
     }
     if let cluster {

@@ -118,6 +118,37 @@ import Testing
     }
   }
 
+  /// Graceful shutdown: what was committed is announced before the pool closes (Store.run
+  /// drains the announcer first), or another instance's subscribers would wait for their
+  /// next position check.
+  @Test(.timeLimit(.minutes(1))) func committedSendsAreAnnouncedBeforeThePoolCloses()
+    async throws
+  {
+    let own = try await makeTestStore(maxConnections: 2)
+    try await own.makeUsers("erin", "frank")
+    let target = try await own.rooms.createGroup(owner: "erin", title: "s", members: ["frank"])
+      .id
+    let listener = NotificationListener(configuration: own.pool.configuration)
+    let listening = Task { try await listener.run() }
+    defer { listening.cancel() }
+    var events = listener.events().makeAsyncIterator()
+    #expect(await events.next() == .resync, "listening")
+
+    let outcomes = await own.messages.appends.execute([
+      AppendBatcher.Send(
+        roomID: target, sender: "erin", clientMsgID: "last", body: "bye", replyTo: nil)
+    ])
+    let seq = try outcomes[0].get().message.seq
+    await own.announcer.drain(within: .seconds(10))
+    own.pool.shutdown()
+    let expected = "\(target.lowercased()):\(seq)"
+    var announced = false
+    while !announced, let event = await events.next() {
+      if case .notification("chat_room_events", expected) = event { announced = true }
+    }
+    #expect(announced)
+  }
+
   @Test func aBatchAppendsInArrivalOrder() async throws {
     let before = try await lastSeq()
     let senders = ["alice", "bob", "bob", "dave", "alice", "bob", "alice", "dave"]

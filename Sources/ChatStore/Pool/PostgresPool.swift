@@ -104,12 +104,19 @@ public final class PostgresPool: Service, Sendable {
 
   /// Checks idle connections until graceful shutdown, then closes every connection.
   public func run() async throws {
+    try await run(beforeClosing: {})
+  }
+
+  /// `run()`, with `beforeClosing` between the graceful shutdown and the closing: work that
+  /// still needs connections, such as announcements of committed writes.
+  public func run(beforeClosing: @Sendable () async -> Void) async throws {
     await cancelWhenGracefulShutdown {
       while !Task.isCancelled {
         try? await Task.sleep(for: self.configuration.healthCheckInterval)
         await self.checkIdleConnections()
       }
     }
+    await beforeClosing()
     shutdown()
   }
 

@@ -48,6 +48,14 @@ final class RoomEventAnnouncer: Sendable {
     if starts { Task { await flush() } }
   }
 
+  /// Waits until everything queued has been sent (or has failed), for at most `limit`.
+  func drain(within limit: Duration) async {
+    let deadline = ContinuousClock.now + limit
+    while state.withLock({ $0.flushing }), ContinuousClock.now < deadline, !Task.isCancelled {
+      try? await Task.sleep(for: .milliseconds(5))
+    }
+  }
+
   private func flush() async {
     while true {
       let (rooms, seqs) = state.withLock { state in
