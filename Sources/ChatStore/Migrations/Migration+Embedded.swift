@@ -1308,32 +1308,39 @@ extension Migration {
         CREATE TRIGGER room_events_rooms_exist AFTER INSERT ON room_events
           REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION chat_require_rooms();
 
-        -- chatd never moves a message or an event to another room or sender; an UPDATE that sets one
-        -- is checked like an INSERT (a trigger with a column list cannot see a transition table).
-        CREATE FUNCTION chat_require_parents_of_row() RETURNS trigger LANGUAGE plpgsql AS $$
+        -- chatd never moves a message or an event to another room or sender; an UPDATE that does is
+        -- checked per row (a trigger with a column list cannot see a transition table). The WHEN
+        -- clauses keep every other update free of them, clearing a deleted user's messages' sender
+        -- included.
+        CREATE FUNCTION chat_require_room_of_row() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
           PERFORM FROM rooms r WHERE r.id = NEW.room_id FOR KEY SHARE;
           IF NOT FOUND THEN
             RAISE EXCEPTION 'room % does not exist', NEW.room_id
               USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME;
           END IF;
-          -- Nested, not joined with AND: room_events rows have no sender_id to read.
-          IF TG_TABLE_NAME = 'messages' THEN
-            IF NEW.sender_id IS NOT NULL THEN
-              PERFORM FROM users u WHERE u.id = NEW.sender_id FOR KEY SHARE;
-              IF NOT FOUND THEN
-                RAISE EXCEPTION 'user % does not exist', NEW.sender_id
-                  USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME;
-              END IF;
-            END IF;
+          RETURN NEW;
+        END $$;
+
+        CREATE FUNCTION chat_require_sender_of_row() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          PERFORM FROM users u WHERE u.id = NEW.sender_id FOR KEY SHARE;
+          IF NOT FOUND THEN
+            RAISE EXCEPTION 'user % does not exist', NEW.sender_id
+              USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME;
           END IF;
           RETURN NEW;
         END $$;
 
-        CREATE TRIGGER messages_parents_on_update BEFORE UPDATE OF room_id, sender_id ON messages
-          FOR EACH ROW EXECUTE FUNCTION chat_require_parents_of_row();
+        CREATE TRIGGER messages_room_on_update BEFORE UPDATE OF room_id ON messages
+          FOR EACH ROW WHEN (NEW.room_id IS DISTINCT FROM OLD.room_id)
+          EXECUTE FUNCTION chat_require_room_of_row();
+        CREATE TRIGGER messages_sender_on_update BEFORE UPDATE OF sender_id ON messages
+          FOR EACH ROW WHEN (NEW.sender_id IS NOT NULL AND NEW.sender_id IS DISTINCT FROM OLD.sender_id)
+          EXECUTE FUNCTION chat_require_sender_of_row();
         CREATE TRIGGER room_events_room_on_update BEFORE UPDATE OF room_id ON room_events
-          FOR EACH ROW EXECUTE FUNCTION chat_require_parents_of_row();
+          FOR EACH ROW WHEN (NEW.room_id IS DISTINCT FROM OLD.room_id)
+          EXECUTE FUNCTION chat_require_room_of_row();
 
         -- The parents' side: ON DELETE CASCADE (rooms) and ON DELETE SET NULL (users), as before.
         CREATE FUNCTION chat_delete_room_history() RETURNS trigger LANGUAGE plpgsql AS $$
