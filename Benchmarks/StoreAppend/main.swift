@@ -1,6 +1,6 @@
 // The durable message append (SendMessage's transaction) at N concurrent writers, all in
 // one room, through the real ChatStore stack: pool, nonblocking libpq, group commit
-// (chat_append_messages).
+// (chat_send_messages).
 // Usage: StoreAppend URL WRITERS SECONDS [RATE]
 //   flat out (closed loop): each writer sends its next message when the last one is durable;
 //     prints "writers=N messages=M rate=R/s p50=Xms p99=Yms"

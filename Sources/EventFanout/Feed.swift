@@ -32,6 +32,9 @@ final class Feed<Source: FeedSource>: Sendable {
     var pages: [UInt64: Task<[FeedItem<Note>], any Error>] = [:]
   }
 
+  /// `publish` and `Accepted.deliver` each write their own loop over a group's members: one
+  /// shared behind a closure per subscriber cost about 8% more CPU per delivery at 5,000
+  /// subscribers (docs/benchmarks.md, "session 6").
   struct LaneGroup {
     let lane: any WriteLane
     var members: [ObjectIdentifier: FeedSubscription<Source>] = [:]

@@ -70,10 +70,11 @@ import Testing
       await failure("UPDATE messages SET sender_id = NULL WHERE id = \(sent.id)::uuid") == nil)
 
     // Through the store a missing room is what it always was: not found.
-    await #expect(throws: StoreError.self) {
-      _ = try await store.messages.send(
-        roomID: nowhere, sender: "alice", clientMsgID: "p-5", body: "x")
-    }
+    #expect(
+      await storeErrorKind {
+        _ = try await store.messages.send(
+          roomID: nowhere, sender: "alice", clientMsgID: "p-5", body: "x")
+      } == .notFound)
   }
 
   @Test func deletingARoomDeletesItsHistory() async throws {
