@@ -137,6 +137,9 @@ def report(args: argparse.Namespace) -> None:
       f"-> after: {args.load}")
     w(f"- servers: {', '.join(PEER_NAMES.get(s, s) for s in servers)}; loopback, h2c, load "
       "generator on the same cores")
+    phases = [p.strip() for p in args.phases.split(";") if p.strip()]
+    if phases:
+        w(f"- wall time per phase: {', '.join(phases)}")
     notes = open(args.notes, encoding="utf-8").read().strip().splitlines() if args.notes else []
     for note in notes:
         w(f"- {note}")
@@ -144,6 +147,11 @@ def report(args: argparse.Namespace) -> None:
     w("")
 
     targets = target_rows(points, peers)
+    if args.whole_run == "1" and args.seconds.isdigit():
+        seconds = int(args.seconds)
+        targets.append(["`scripts/bench` (every workload, builds included) within 20 minutes",
+                        f"{seconds:,} s", "target 1,200 s", times(ratio(seconds, 1200)),
+                        verdict(seconds <= 1200)])
     w("## Targets (issue 9)")
     w("")
     w("| target | chatd | compared with | ratio | result |")
@@ -500,6 +508,8 @@ def main() -> None:
     parser.add_argument("--servers", default="chatd")
     parser.add_argument("--notes", default="")
     parser.add_argument("--raw-copy", default="")
+    parser.add_argument("--phases", default="", help="'name N s' entries separated by ';'")
+    parser.add_argument("--whole-run", default="0", help="1 when every workload ran, not quick")
     args = parser.parse_args()
     args.command = args.run_command
     report(args)

@@ -46,6 +46,7 @@ struct IdleCommand: AsyncParsableCommand {
     let rssBefore = options.pids.map { ProcessStats.rssBytes($0) ?? 0 }.reduce(0, +)
     let fdsBefore = options.pids.map { ProcessStats.fileDescriptors($0) ?? 0 }.reduce(0, +)
     let clientBefore = ProcessStats.rssBytes(getpid()) ?? 0
+    var failed = false
     let openStart = MonotonicClock.nanos()
     let connections = try await Connections.open(options, count: options.connections)
     report.add("connect_s", MonotonicClock.seconds(MonotonicClock.nanos() - openStart))
@@ -64,6 +65,9 @@ struct IdleCommand: AsyncParsableCommand {
       report.add("open_s", MonotonicClock.seconds(MonotonicClock.nanos() - streamsStart))
       report.add("live", progress.live.load(ordering: .relaxed))
       report.add("open_failed", progress.failed.load(ordering: .relaxed))
+      failed =
+        progress.failed.load(ordering: .relaxed) > 0
+        || progress.live.load(ordering: .relaxed) < streams
       if !allLive {
         let live = progress.live.load(ordering: .relaxed)
         let error =
@@ -93,15 +97,13 @@ struct IdleCommand: AsyncParsableCommand {
       report.add(
         "client_kib_per_stream", Double(clientAfter - clientBefore) / 1024 / Double(streams),
         digits: 2)
+      // The result goes out before the streams end: ending them is not measured.
+      report.printJSON()
+      limitTeardown(exitCode: failed ? 1 : 0)
       group.cancelAll()
     }
-    report.printJSON()
     await connections.close()
     await setup.close()
-    if progress.failed.load(ordering: .relaxed) > 0
-      || progress.live.load(ordering: .relaxed) < streams
-    {
-      throw ExitCode(1)
-    }
+    if failed { throw ExitCode(1) }
   }
 }
