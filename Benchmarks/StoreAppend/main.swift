@@ -15,6 +15,9 @@ func benchmark(url: String, writers: Int, rooms: Int, seconds: Double, offered: 
 {
   var configuration = StoreConfiguration(databaseURL: url)
   configuration.maxConnections = writers
+  // STORE_PREPARED_STATEMENTS=off: statements unnamed, to compare with the default.
+  configuration.preparedStatements =
+    ProcessInfo.processInfo.environment["STORE_PREPARED_STATEMENTS"] != "off"
   let store = try await Store.open(configuration)
   let run = UUID().uuidString.prefix(8)
   // Writer w sends in room w % rooms: a direct chat of users a-r and b-r, alternating.

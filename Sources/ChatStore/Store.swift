@@ -15,6 +15,11 @@ public struct StoreConfiguration: Sendable {
   public var maxConnections = 10
   public var acquireTimeout: Duration = .seconds(5)
   public var statementTimeout: Duration? = .seconds(10)
+  /// Each pool connection prepares a statement the first time it runs it and then runs it by
+  /// name, skipping the parse (`--database-prepared-statements`, default on). Off for a
+  /// pooler in transaction mode that cannot carry named statements (PgBouncer before 1.21,
+  /// or without `max_prepared_statements`).
+  public var preparedStatements = true
   /// Push on (OneSignal configured): SendMessage and Follow write push rows, and recipients
   /// online at send time get theirs after this grace period. Nil (the default): no push rows
   /// at all. Passed to the SQL functions as the session setting `chatd.push_grace_ms` of every
@@ -84,6 +89,7 @@ public final class Store: Service, Sendable {
     poolConfiguration.maxConnections = configuration.maxConnections
     poolConfiguration.acquireTimeout = configuration.acquireTimeout
     poolConfiguration.statementTimeout = configuration.statementTimeout
+    poolConfiguration.preparedStatements = configuration.preparedStatements
     if let grace = configuration.pushGracePeriod {
       let milliseconds = Int64((grace.timeInterval * 1000).rounded())
       poolConfiguration.settings["chatd.push_grace_ms"] = "\(milliseconds)"

@@ -52,6 +52,12 @@ struct ChatdCommand: AsyncParsableCommand {
   )
   var databaseMaxConnections: Int = env("DATABASE_MAX_CONNECTIONS").flatMap(Int.init) ?? 10
 
+  @Option(
+    help:
+      "on: each pool connection prepares its statements once and runs them by name; off: every statement unnamed (for PgBouncer in transaction mode before 1.21). Env: CHATD_DATABASE_PREPARED_STATEMENTS."
+  )
+  var databasePreparedStatements: String = env("DATABASE_PREPARED_STATEMENTS") ?? "on"
+
   @Option(help: "Where chatd keeps its state (dev secret, embedded cluster). Env: CHATD_DATA_DIR.")
   var dataDir: String = env("DATA_DIR") ?? "./.chatd/"
 

@@ -50,6 +50,11 @@ struct ChatdConfiguration {
       throw ValidationError("--database-max-connections must be positive")
     }
     store.maxConnections = command.databaseMaxConnections
+    switch command.databasePreparedStatements {
+    case "on": store.preparedStatements = true
+    case "off": store.preparedStatements = false
+    default: throw ValidationError("--database-prepared-statements must be on or off")
+    }
     identity = try command.identity.configuration()
     push = try command.push.configuration()
     // The SQL functions write push rows only when the store's sessions say push is on.

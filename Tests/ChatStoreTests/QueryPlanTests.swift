@@ -29,9 +29,13 @@ import Testing
 
   static let seqScanAllowance = 10
 
-  @Test func hotQueriesUseIndexes() async throws {
+  /// Under PostgreSQL's default plan cache mode and under generic plans: each pool
+  /// connection prepares its statements (`PreparedStatements`), and from a statement's sixth
+  /// run PostgreSQL may keep one generic plan for it, made without the values.
+  @Test(arguments: ["auto", "force_generic_plan"])
+  func hotQueriesUseIndexes(planCacheMode: String) async throws {
     let plans = PlanLog()
-    let store = try await Self.explainingStore(plans)
+    let store = try await Self.explainingStore(plans, settings: ["plan_cache_mode": planCacheMode])
     let rooms = try await Self.fill(store)
     plans.clear()
 
@@ -197,7 +201,7 @@ import Testing
   }
 
   /// 30,000 users, the first 1,500 each in two of 300 group rooms of ten members (u1 in all
-  /// of them); 100 messages and events per room (30,000 each), a reaction on every third message, 20 notifications
+  /// of them), the others in 14,250 direct rooms of two; 100 messages and events per room (30,000 each), a reaction on every third message, 20 notifications
   /// per member, and a tenth of the users online on three instances. Consistent with the schema's invariants:
   /// gap-free seqs up to rooms.last_seq, events for messages, notification_seq per user.
   /// Returns the ids of the first two rooms (u1 is in the first, u12 in the second).
@@ -218,6 +222,16 @@ import Testing
             SELECT md5('room' || r)::uuid, 'u' || (((r - 1) * 10 + k) % 1500 + 1),
               CASE WHEN k = 0 THEN 1 ELSE 3 END, 50, 50
             FROM generate_series(1, 300) r, generate_series(0, 9) k;
+          -- Most rooms are direct chats: one between each pair of the users past 1,500, no
+          -- messages yet. With only the 300 groups, generic plans rightly read all of rooms.
+          INSERT INTO rooms (id, kind, direct_user_low, direct_user_high, last_activity_at)
+            SELECT md5('direct' || d)::uuid, 1, LEAST(a, b), GREATEST(a, b),
+              now() - interval '1 day'
+            FROM generate_series(1, 14250) d,
+              LATERAL (SELECT 'u' || (1499 + 2 * d) AS a, 'u' || (1500 + 2 * d) AS b) p;
+          INSERT INTO room_members (room_id, user_id, role)
+            SELECT md5('direct' || d)::uuid, 'u' || (1499 + 2 * d + k), 3
+            FROM generate_series(1, 14250) d, generate_series(0, 1) k;
           -- u1 is in every room: ListRooms of a user in many rooms.
           INSERT INTO room_members (room_id, user_id, role, last_read_seq, last_delivered_seq)
             SELECT md5('room' || r)::uuid, 'u1', 3, 50, 50 FROM generate_series(1, 300) r

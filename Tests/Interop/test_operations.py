@@ -84,6 +84,30 @@ def test_database_max_connections_sizes_the_pool(tmp_path):
     assert "--database-max-connections must be positive" in rejected.stderr
 
 
+def test_prepared_statements_can_be_turned_off(tmp_path):
+    """--database-prepared-statements off, for PgBouncer in transaction mode before 1.21: every
+    statement goes unnamed (ChatStore's PreparedStatementTests checks the sessions hold none)
+    and the calls work as with the default; a value other than on or off is refused."""
+    server = ChatdProcess(chatd_binary(), tmp_path / "unnamed",
+                          extra_env={"CHATD_DATABASE_PREPARED_STATEMENTS": "off"})
+    server.start()
+    try:
+        with server.open_channel() as channel:
+            ana, ben = User(channel, "Ana"), User(channel, "Ben")
+            ana.me(), ben.me()
+            room = ana.chat.StartChat(M("chat.v1.StartChatRequest", peer_user_id=ben.id))
+            for body in ("one", "two"):
+                send(ana, room.id, body)
+            assert [m.body for m in history(ben, room.id)] == ["one", "two"]
+    finally:
+        assert server.stop() == 0, server.log_tail()
+    rejected = subprocess.run(
+        [str(chatd_binary()), "--database-prepared-statements", "maybe"], capture_output=True,
+        text=True, stdin=subprocess.DEVNULL, timeout=30, cwd=tmp_path)
+    assert rejected.returncode != 0
+    assert "--database-prepared-statements must be on or off" in rejected.stderr
+
+
 def test_a_port_in_use_makes_chatd_exit_with_the_reason(tmp_path):
     """A listener that cannot bind ends the process with an error naming the flag: before,
     a taken metrics port stopped the store while the gRPC port kept answering UNAVAILABLE and

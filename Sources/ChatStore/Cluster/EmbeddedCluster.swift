@@ -153,7 +153,7 @@ public struct EmbeddedCluster: Sendable {
         "bash",
       ] + command
     let logURL = directory.appendingPathComponent(log ?? "\(name).log")
-    FileManager.default.createFile(atPath: logURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
     let handle = try FileHandle(forWritingTo: logURL)
     defer { try? handle.close() }
     process.standardOutput = handle

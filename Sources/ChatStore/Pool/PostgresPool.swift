@@ -31,6 +31,9 @@ public final class PostgresPool: Service, Sendable {
     /// First and largest backoff after a failed connect (defaults 50 ms and 2 s).
     public var minBackoff: Duration = .milliseconds(50)
     public var maxBackoff: Duration = .seconds(2)
+    /// Whether each connection prepares its statements (default on; see
+    /// `StoreConfiguration.preparedStatements`).
+    public var preparedStatements = true
     /// Custom `chatd.*` settings of every session (see `StoreConfiguration.pushGracePeriod`).
     public var settings: [String: String] = [:]
     /// Every session's notices (see `PostgresConnection.Configuration.noticeHandler`).
@@ -46,6 +49,7 @@ public final class PostgresPool: Service, Sendable {
       configuration.connectTimeout = connectTimeout
       configuration.statementTimeout = statementTimeout
       configuration.settings = settings
+      configuration.preparedStatements = preparedStatements
       configuration.noticeHandler = noticeHandler
       return configuration
     }

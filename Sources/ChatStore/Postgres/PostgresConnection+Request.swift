@@ -8,21 +8,50 @@ final class PendingRequest {
     case simple(String)
   }
 
+  /// What a pipeline's commands answer, in the order they were sent.
+  enum Slot {
+    /// A caller's statement: its result is the caller's.
+    case statement(prepared: Bool)
+    /// The Parse of a statement about to run under `name`.
+    case prepare(sql: String, name: String)
+    /// `DEALLOCATE ALL`.
+    case deallocation
+  }
+
   let kind: Kind
   let continuation: CheckedContinuation<[PostgresResult], any Error>
+  /// Whether this is the request's second sending (see `PostgresConnection.retryable`).
+  let isRetry: Bool
+  var slots: [Slot] = []
+  private var nextSlot = 0
   var results: [PostgresResult] = []
   var error: StoreError?
+  /// Whether the first error came from a statement run prepared.
+  var errorWasPrepared = false
+  /// The session was outside any transaction block when the request was sent.
+  var startedIdle = false
 
-  init(kind: Kind, continuation: CheckedContinuation<[PostgresResult], any Error>) {
+  init(
+    kind: Kind, continuation: CheckedContinuation<[PostgresResult], any Error>,
+    isRetry: Bool = false
+  ) {
     self.kind = kind
     self.continuation = continuation
+    self.isRetry = isRetry
+  }
+
+  /// The slot of the next result; a simple-protocol request has only statements.
+  func takeSlot() -> Slot {
+    defer { nextSlot += 1 }
+    return nextSlot < slots.count ? slots[nextSlot] : .statement(prepared: false)
   }
 }
 
 extension PostgresConnection {
   /// Sends a request. On `queue`.
   func start(
-    _ kind: PendingRequest.Kind, continuation: CheckedContinuation<[PostgresResult], any Error>
+    _ kind: PendingRequest.Kind, continuation: CheckedContinuation<[PostgresResult], any Error>,
+    isRetry: Bool = false
   ) {
     guard let conn, !closing else {
       return continuation.resume(throwing: StoreError(.unavailable, serverMessage: "closed"))
@@ -33,7 +62,8 @@ extension PostgresConnection {
     if case .pipeline(let queries) = kind, let refusal = Self.refusal(queries) {
       return continuation.resume(throwing: refusal)
     }
-    let request = PendingRequest(kind: kind, continuation: continuation)
+    let request = PendingRequest(kind: kind, continuation: continuation, isRetry: isRetry)
+    request.startedIdle = PQtransactionStatus(conn) == PQTRANS_IDLE
     pending = request
     var sent: Bool
     switch kind {
@@ -41,8 +71,15 @@ extension PostgresConnection {
       sent = PQsendQuery(conn, sql) == 1
     case .pipeline(let queries):
       sent = PQenterPipelineMode(conn) == 1
+      // Outside a transaction block only: in an aborted one it would fail the request.
+      if sent, statements.needsDeallocation, request.startedIdle {
+        sent = PQsendQueryParams(conn, "DEALLOCATE ALL", 0, nil, nil, nil, nil, 0) == 1
+        request.slots.append(.deallocation)
+        statements.deallocated()
+      }
+      var preparing: [String: String] = [:]
       for query in queries where sent {
-        sent = send(query, on: conn)
+        sent = send(query, on: conn, for: request, preparing: &preparing)
       }
       sent = sent && PQpipelineSync(conn) == 1
     }
@@ -90,7 +127,27 @@ extension PostgresConnection {
     return nil
   }
 
-  private func send(_ query: PostgresQuery, on conn: OpaquePointer) -> Bool {
+  /// Sends `query` under its prepared name, preparing it first (in the same pipeline) when
+  /// this connection has not yet; `preparing` holds the names this pipeline prepares, for a
+  /// text that comes twice.
+  private func send(
+    _ query: PostgresQuery, on conn: OpaquePointer, for request: PendingRequest,
+    preparing: inout [String: String]
+  ) -> Bool {
+    var name = statements.name(for: query.sql) ?? preparing[query.sql]
+    if name == nil, let fresh = statements.newName(pending: preparing.count) {
+      guard PQsendPrepare(conn, fresh, query.sql, Int32(query.binds.count), nil) == 1 else {
+        return false
+      }
+      request.slots.append(.prepare(sql: query.sql, name: fresh))
+      preparing[query.sql] = fresh
+      name = fresh
+    }
+    request.slots.append(.statement(prepared: name != nil))
+    return send(query, named: name, on: conn)
+  }
+
+  private func send(_ query: PostgresQuery, named name: String?, on conn: OpaquePointer) -> Bool {
     var storage: [UInt8] = []
     var offsets: [Int] = []
     var lengths: [Int32] = []
@@ -120,6 +177,10 @@ extension PostgresConnection {
         guard offset >= 0, let base else { return nil }
         return (base + offset).assumingMemoryBound(to: CChar.self)
       }
+      if let name {
+        return PQsendQueryPrepared(
+          conn, name, Int32(values.count), values, lengths, formats, 0) == 1
+      }
       return PQsendQueryParams(
         conn, query.sql, Int32(values.count), nil, values, lengths, formats, 0) == 1
     }
@@ -148,11 +209,19 @@ extension PostgresConnection {
         PQexitPipelineMode(conn)
         return finish(request)
       case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-        request.results.append(Self.convert(result))
+        switch request.takeSlot() {
+        case .statement: request.results.append(Self.convert(result))
+        case .prepare(let sql, let name): statements.confirm(sql, as: name)
+        case .deallocation: break
+        }
       case PGRES_PIPELINE_ABORTED:
-        break
+        _ = request.takeSlot()
       default:
-        request.error = request.error ?? Self.error(from: result)
+        let slot = request.takeSlot()
+        if request.error == nil {
+          request.error = Self.error(from: result)
+          if case .statement(prepared: true) = slot { request.errorWasPrepared = true }
+        }
       }
     }
   }
@@ -160,10 +229,31 @@ extension PostgresConnection {
   private func finish(_ request: PendingRequest) {
     pending = nil
     if let error = request.error {
+      if request.errorWasPrepared, error.sqlState == Self.changedResultType {
+        statements.forgetAll()
+        if retryable(request) {
+          return start(request.kind, continuation: request.continuation, isRetry: true)
+        }
+      }
       request.continuation.resume(throwing: error)
     } else {
       request.continuation.resume(returning: request.results)
     }
+  }
+
+  /// "cached plan must not change result type" is feature_not_supported: a migration changed
+  /// the columns a prepared statement returns (a table that `SELECT *` reads gained one).
+  /// The statement must be prepared again.
+  private static let changedResultType = "0A000"
+
+  /// A request is sent again, once, when it was a whole transaction of its own: the session
+  /// was outside a transaction block before it and is again after it, so its implicit
+  /// transaction rolled back entirely and nothing of it took effect. (Pipelines carry no
+  /// BEGIN or COMMIT of their own; `PostgresPool.withTransaction` sends those apart, and
+  /// its statements fail to the caller instead.)
+  private func retryable(_ request: PendingRequest) -> Bool {
+    guard !request.isRetry, request.startedIdle, let conn else { return false }
+    return PQtransactionStatus(conn) == PQTRANS_IDLE
   }
 
   private static func convert(_ result: OpaquePointer) -> PostgresResult {

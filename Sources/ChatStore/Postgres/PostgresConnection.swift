@@ -13,8 +13,9 @@ import Synchronization
 /// underneath). Callers await a continuation; no thread waits.
 ///
 /// Every statement goes through the extended protocol in pipeline mode (binds are never
-/// spliced into SQL); a batch is sent as one pipeline with one sync, which PostgreSQL runs as
-/// one implicit transaction. Only migrations use the simple protocol, for multi-statement files.
+/// spliced into SQL), prepared once per connection under a name (`PreparedStatements`); a
+/// batch is sent as one pipeline with one sync, which PostgreSQL runs as one implicit
+/// transaction. Only migrations use the simple protocol, for multi-statement files.
 ///
 /// A connection runs one request at a time; the pool guarantees exclusive use.
 /// - Important: call `close()` when done: it cancels the socket sources and then `PQfinish`es.
@@ -39,6 +40,9 @@ package final class PostgresConnection: @unchecked Sendable {
     /// functions read them with `current_setting` at no extra round trip. Names and values
     /// are chatd's own (letters, digits, dots, underscores), never user input.
     package var settings: [String: String] = [:]
+    /// Whether statements are prepared once per connection and then run by name
+    /// (`PreparedStatements`); off, every statement is sent unnamed.
+    package var preparedStatements = true
     /// Receives the primary text of every notice the server sends (tests read auto_explain's
     /// plans this way); nil ignores notices.
     package var noticeHandler: (@Sendable (String) -> Void)?
@@ -60,6 +64,7 @@ package final class PostgresConnection: @unchecked Sendable {
   var liveSources = 0
   var closing = false
   var pending: PendingRequest?
+  var statements = PreparedStatements()
   /// See `Configuration.answerMargin`; set when connected.
   var answerTimeout: Duration?
   var notificationHandler: (@Sendable (PostgresNotification) -> Void)?
@@ -89,6 +94,8 @@ package final class PostgresConnection: @unchecked Sendable {
     connection.notificationHandler = onNotification
     connection.closeHandler = onClose
     connection.noticeReceiver = configuration.noticeHandler.map(NoticeReceiver.init)
+    connection.statements = PreparedStatements(
+      limit: configuration.preparedStatements ? PreparedStatements.defaultLimit : 0)
     connection.answerTimeout = configuration.statementTimeout.map {
       $0 + configuration.answerMargin
     }
@@ -100,8 +107,8 @@ package final class PostgresConnection: @unchecked Sendable {
     return connection
   }
 
-  /// Runs statements as one pipeline (one round trip, one implicit transaction unless the
-  /// statements manage their own). Throws the first statement's error.
+  /// Runs statements as one pipeline: one round trip, one implicit transaction (the
+  /// statements carry no BEGIN or COMMIT of their own). Throws the first statement's error.
   package func execute(_ queries: [PostgresQuery]) async throws -> [PostgresResult] {
     try await withCheckedThrowingContinuation { continuation in
       queue.async { self.start(.pipeline(queries), continuation: continuation) }
