@@ -98,16 +98,16 @@ struct FanoutCommand: AsyncParsableCommand {
       report.add("send_p50_ms", sends.acks.milliseconds(at: 50), digits: 3)
       report.add("send_p99_ms", sends.acks.milliseconds(at: 99), digits: 3)
       if let error = sends.firstError { printProgress("send failed: \(error)") }
-      let summary = latencies.summary()
-      report.add("latency_p50_ms", summary.milliseconds(at: 50), digits: 3)
-      report.add("latency_p99_ms", summary.milliseconds(at: 99), digits: 3)
-      report.add("latency_max_ms", summary.maxMilliseconds, digits: 3)
-      report.add(
-        "client_rss_mib", Double(ProcessStats.rssBytes(getpid()) ?? 0) / 1_048_576, digits: 1)
-      // The result goes out before the streams end: ending them is not measured.
-      report.printJSON()
-      limitTeardown(exitCode: 0)
     }
+    // After the group: each stream hands its samples over when it ends.
+    let summary = latencies.summary()
+    report.add("latency_p50_ms", summary.milliseconds(at: 50), digits: 3)
+    report.add("latency_p99_ms", summary.milliseconds(at: 99), digits: 3)
+    report.add("latency_max_ms", summary.maxMilliseconds, digits: 3)
+    report.add(
+      "client_rss_mib", Double(ProcessStats.rssBytes(getpid()) ?? 0) / 1_048_576, digits: 1)
+    report.printJSON()
+    limitTeardown(exitCode: 0)
     await connections.close()
   }
 
