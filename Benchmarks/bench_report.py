@@ -149,9 +149,14 @@ def report(args: argparse.Namespace) -> None:
     targets = target_rows(points, peers)
     if args.whole_run == "1" and args.seconds.isdigit():
         seconds = int(args.seconds)
-        targets.append(["`scripts/bench` (every workload; builds as the phase times say) within 20 minutes",
-                        f"{seconds:,} s", "target 1,200 s", times(ratio(seconds, 1200)),
-                        verdict(seconds <= 1200)])
+        building = sum(int(p.split()[-2]) for p in phases if p.startswith("build "))
+        # A build that found everything up to date says nothing about a fresh machine.
+        fresh = building >= FRESH_BUILD_SECONDS
+        targets.append(["`scripts/bench` on a fresh machine (every workload, builds included) "
+                        "within 20 minutes", f"{seconds:,} s, of which builds {building:,} s",
+                        "target 1,200 s", times(ratio(seconds, 1200)),
+                        verdict(seconds <= 1200) if fresh else
+                        "– (the builds were up to date: not a fresh machine)"])
     w("## Targets (issue 9)")
     w("")
     w("| target | chatd | compared with | ratio | result |")
@@ -353,6 +358,11 @@ def first(points: Points, workload: str, field: str):
         if d.get("workload") == workload and field in d:
             return d[field]
     return "?"
+
+
+# Builds from nothing take minutes (chatd alone about 6 on 2 cores); less than this means
+# they were mostly up to date.
+FRESH_BUILD_SECONDS = 240
 
 
 def verdict(ok: bool | None) -> str:
