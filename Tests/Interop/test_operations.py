@@ -69,6 +69,14 @@ def scrape(server: ChatdProcess) -> str:
         return reply.read().decode()
 
 
+def assert_refused(tmp_path, args: list[str], message: str):
+    """chatd started with `args` exits at once, saying `message`."""
+    rejected = subprocess.run([str(chatd_binary()), *args], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=30, cwd=tmp_path)
+    assert rejected.returncode != 0
+    assert message in rejected.stderr, rejected.stderr
+
+
 def test_database_max_connections_sizes_the_pool(tmp_path):
     server = ChatdProcess(chatd_binary(), tmp_path / "pool", metrics=True,
                           extra_env={"CHATD_DATABASE_MAX_CONNECTIONS": "3"})
@@ -77,11 +85,8 @@ def test_database_max_connections_sizes_the_pool(tmp_path):
         assert re.search(r"^chatd_db_pool_connections_max 3(\.0)?$", scrape(server), re.MULTILINE)
     finally:
         assert server.stop() == 0, server.log_tail()
-    rejected = subprocess.run(
-        [str(chatd_binary()), "--database-max-connections", "0"], capture_output=True, text=True,
-        stdin=subprocess.DEVNULL, timeout=30, cwd=tmp_path)
-    assert rejected.returncode != 0
-    assert "--database-max-connections must be positive" in rejected.stderr
+    assert_refused(tmp_path, ["--database-max-connections", "0"],
+                   "--database-max-connections must be positive")
 
 
 def test_prepared_statements_can_be_turned_off(tmp_path):
@@ -101,11 +106,8 @@ def test_prepared_statements_can_be_turned_off(tmp_path):
             assert [m.body for m in history(ben, room.id)] == ["one", "two"]
     finally:
         assert server.stop() == 0, server.log_tail()
-    rejected = subprocess.run(
-        [str(chatd_binary()), "--database-prepared-statements", "maybe"], capture_output=True,
-        text=True, stdin=subprocess.DEVNULL, timeout=30, cwd=tmp_path)
-    assert rejected.returncode != 0
-    assert "--database-prepared-statements must be on or off" in rejected.stderr
+    assert_refused(tmp_path, ["--database-prepared-statements", "maybe"],
+                   "--database-prepared-statements must be on or off")
 
 
 def test_a_port_in_use_makes_chatd_exit_with_the_reason(tmp_path):
@@ -311,8 +313,5 @@ def test_feed_safety_nets_are_configured_and_exported(tmp_path):
         assert re.search(r"^chatd_feed_stalls_total 0(\.0)?$", scrape(server), re.MULTILINE)
     finally:
         assert server.stop() == 0, server.log_tail()
-    rejected = subprocess.run(
-        [str(chatd_binary()), "--position-check-interval", "0.05"], capture_output=True,
-        text=True, stdin=subprocess.DEVNULL, timeout=30, cwd=tmp_path)
-    assert rejected.returncode != 0
-    assert "--position-check-interval must be at least 0.1 seconds" in rejected.stderr
+    assert_refused(tmp_path, ["--position-check-interval", "0.05"],
+                   "--position-check-interval must be at least 0.1 seconds")
