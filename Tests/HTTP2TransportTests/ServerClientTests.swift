@@ -36,6 +36,8 @@ import Testing
     }
   }
 
+  /// Records an issue unless `body` fails with `code`; returns the error for further checks.
+  @discardableResult
   func expectStatus(
     _ code: Status.Code, _ body: () async throws -> Void,
     sourceLocation: SourceLocation = #_sourceLocation
