@@ -1,6 +1,6 @@
 // The durable message append (SendMessage's transaction) at N concurrent writers, all in
 // one room, through the real ChatStore stack: pool, nonblocking libpq, group commit
-// (chat_send_messages).
+// (chat_send_batch).
 // Usage: StoreAppend URL WRITERS SECONDS [RATE]
 //   flat out (closed loop): each writer sends its next message when the last one is durable;
 //     prints "writers=N messages=M rate=R/s p50=Xms p99=Yms"
@@ -18,6 +18,10 @@ func benchmark(url: String, writers: Int, rooms: Int, seconds: Double, offered: 
   // STORE_PREPARED_STATEMENTS=off: statements unnamed, to compare with the default.
   configuration.preparedStatements =
     ProcessInfo.processInfo.environment["STORE_PREPARED_STATEMENTS"] != "off"
+  // STORE_BATCHES_IN_FLIGHT: SendMessage's batches in flight at once (default: the store's).
+  if let inFlight = Int(ProcessInfo.processInfo.environment["STORE_BATCHES_IN_FLIGHT"] ?? "") {
+    configuration.sendBatchesInFlight = inFlight
+  }
   let store = try await Store.open(configuration)
   let run = UUID().uuidString.prefix(8)
   // Writer w sends in room w % rooms: a direct chat of users a-r and b-r, alternating.

@@ -20,6 +20,10 @@ public struct StoreConfiguration: Sendable {
   /// pooler in transaction mode that cannot carry named statements (PgBouncer before 1.21,
   /// or without `max_prepared_statements`).
   public var preparedStatements = true
+  /// SendMessage's group commit: the most batches in flight at once, each on a pool
+  /// connection (`AppendBatcher`). Fewer means larger batches, so less database CPU per send,
+  /// but less overlap of one batch's commit with the next one's work.
+  public var sendBatchesInFlight = 2
   /// Push on (OneSignal configured): SendMessage and Follow write push rows, and recipients
   /// online at send time get theirs after this grace period. Nil (the default): no push rows
   /// at all. Passed to the SQL functions as the session setting `chatd.push_grace_ms` of every
@@ -60,14 +64,15 @@ public final class Store: Service, Sendable {
   public var bus: BusRepository { BusRepository(pool: pool) }
 
   init(
-    pool: PostgresPool, listener: NotificationListener, cluster: EmbeddedCluster?, logger: Logger
+    pool: PostgresPool, listener: NotificationListener, cluster: EmbeddedCluster?, logger: Logger,
+    sendBatchesInFlight: Int = 2
   ) {
     self.pool = pool
     self.listener = listener
     self.cluster = cluster
     self.logger = logger
     announcer = RoomEventAnnouncer(pool: pool)
-    appends = AppendBatcher(pool: pool, announcer: announcer)
+    appends = AppendBatcher(pool: pool, announcer: announcer, maxInFlight: sendBatchesInFlight)
     subscriptionChecks = RoomRepository.subscriptionChecks(pool: pool)
   }
 
@@ -98,7 +103,7 @@ public final class Store: Service, Sendable {
     return Store(
       pool: PostgresPool(configuration: poolConfiguration, logger: logger),
       listener: NotificationListener(configuration: poolConfiguration, logger: logger),
-      cluster: cluster, logger: logger)
+      cluster: cluster, logger: logger, sendBatchesInFlight: configuration.sendBatchesInFlight)
   }
 
   /// Applies missing migrations on a dedicated connection (no statement timeout).

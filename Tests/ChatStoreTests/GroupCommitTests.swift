@@ -3,9 +3,9 @@ import Testing
 
 @testable import ChatStore
 
-/// The set-based batch append (0010): batches composed by hand through
-/// `AppendBatcher.execute`, so each case runs as one `chat_append_messages` call whatever the
-/// timing. Every outcome is what one `chat_append_message` per send (0006) gave.
+/// The set-based batch append (0010, across rooms since 0015): batches composed by hand
+/// through `AppendBatcher.execute`, so each case runs as one `chat_send_batch` call whatever
+/// the timing. Every outcome is what one `chat_append_message` per send (0006) gave.
 @Suite struct GroupCommitTests {
   let store: Store
   let room: String
@@ -280,6 +280,127 @@ import Testing
     #expect(rows.map(\.0) == ["bob", "alice", "bob"])
     #expect(rows.map(\.1) == seqs)
     #expect(rows.map(\.2) == [true, false, true])
+  }
+
+  /// Migration 15: one batch holds the sends of several rooms. Each room's new messages take
+  /// its next seqs in arrival order, with their events, pointers and push rows in that room;
+  /// a refusal in one room fails alone; idempotency spans rooms as the table's key does.
+  @Test func aBatchAcrossRoomsAppendsEachRoomInArrivalOrder() async throws {
+    let other = try await store.rooms.createGroup(owner: "bob", title: "o", members: ["carol"])
+      .id
+    let (before, otherBefore) = (
+      try await lastSeq(), try #require(try await store.events.lastSeq(roomID: other))
+    )
+    let outcomes = await store.messages.appends.execute([
+      send("alice", "x1", "a1"), send("bob", "x2", "o1", room: other),
+      send("carol", "x3", "refused: not in this room"), send("bob", "x4", "a2"),
+      send("carol", "x5", "o2", room: other), send("bob", "x2", "retry elsewhere"),
+      send("alice", "x6", "a3"),
+    ])
+    #expect(await storeErrorKind { _ = try outcomes[2].get() } == .notFound)
+    let results = try [0, 1, 3, 4, 5, 6].map { try outcomes[$0].get() }
+    #expect(results.map(\.created) == [true, true, true, true, false, true])
+    #expect(results.map(\.message.roomID) == [room, other, room, other, other, room])
+    #expect(results.map(\.message.body) == ["a1", "o1", "a2", "o2", "o1", "a3"])
+    #expect(
+      results.map(\.message.seq)
+        == [before + 1, otherBefore + 1, before + 2, otherBefore + 2, otherBefore + 1, before + 3])
+    #expect(try await lastSeq() == before + 3)
+
+    // One transaction for both rooms: the rows share their inserting transaction id.
+    let transactions = try await store.pool.query(
+      """
+      SELECT count(DISTINCT xmin::text) AS n FROM messages
+      WHERE id = ANY (\(results.map(\.message.id))::uuid[])
+      """)
+    #expect(try transactions.first?.decode("n", as: Int.self) == 1)
+
+    for (target, seqs, last) in [
+      (room, [before + 1, before + 2, before + 3], results[5]),
+      (other, [otherBefore + 1, otherBefore + 2], results[3]),
+    ] {
+      let events = try await store.events.after(roomID: target, seq: seqs[0] - 1, limit: 100)
+      #expect(events.map(\.seq) == seqs)
+      let summary = try #require(try await store.rooms.room(id: target, viewer: "bob"))
+      #expect(summary.room.lastSeq == seqs.last && summary.lastMessage?.id == last.message.id)
+    }
+    let pointers = try await store.pool.query(
+      """
+      SELECT room_id::text AS room, user_id, last_read_seq FROM room_members
+      WHERE room_id IN (\(room)::uuid, \(other)::uuid) AND user_id IN ('alice', 'bob', 'carol')
+      """
+    ).rows.reduce(into: [String: Int64]()) {
+      $0["\(try $1.decode("room", as: String.self)) \(try $1.decode("user_id", as: String.self))"] =
+        try $1.decode("last_read_seq", as: Int64.self)
+    }
+    #expect(pointers["\(room) alice"] == before + 3)
+    #expect(pointers["\(room) bob"] == before + 2)
+    #expect(pointers["\(other) bob"] == otherBefore + 1)
+    #expect(pointers["\(other) carol"] == otherBefore + 2)
+
+    // Push rows: each message to its own room's other members.
+    let pushes = try await store.pool.query(
+      """
+      SELECT room_id::text AS room, seq, user_id FROM push_outbox
+      WHERE message_id = ANY (\(results.map(\.message.id))::uuid[])
+      ORDER BY room_id = \(room)::uuid DESC, seq, user_id
+      """
+    ).rows.map {
+      "\(try $0.decode("room", as: String.self) == room ? "r" : "o")\(try $0.decode("seq", as: Int64.self)) \(try $0.decode("user_id", as: String.self))"
+    }
+    #expect(
+      pushes == [
+        "r\(before + 1) bob", "r\(before + 1) dave", "r\(before + 2) alice",
+        "r\(before + 2) dave", "r\(before + 3) bob", "r\(before + 3) dave",
+        "o\(otherBefore + 1) carol", "o\(otherBefore + 2) bob",
+      ])
+  }
+
+  /// Two batches that share rooms take the rooms' locks in one order, so they wait for each
+  /// other and never deadlock (PostgreSQL would abort one after `deadlock_timeout`).
+  @Test(.timeLimit(.minutes(1))) func batchesSharingRoomsInOppositeOrderBothCommit() async throws {
+    let rooms =
+      [room] + [
+        try await store.rooms.createGroup(owner: "alice", title: "d", members: ["bob"]).id
+      ]
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      for (writer, order) in [("alice", rooms), ("bob", rooms.reversed())] {
+        group.addTask {
+          for round in 0..<20 {
+            let outcomes = await store.messages.appends.execute(
+              order.enumerated().map {
+                send(writer, "lock-\(round)-\($0.offset)", room: $0.element)
+              })
+            for outcome in outcomes { _ = try outcome.get() }
+          }
+        }
+      }
+      try await group.waitForAll()
+    }
+  }
+
+  /// The batcher: sends to many idle rooms at once share transactions, beyond the first few
+  /// that go out alone.
+  @Test func concurrentSendsToManyRoomsShareTransactions() async throws {
+    var rooms: [String] = []
+    for _ in 0..<32 {
+      rooms.append(try await store.rooms.createGroup(owner: "alice", title: "m", members: []).id)
+    }
+    let ids = try await withThrowingTaskGroup(of: String.self) { group in
+      for (index, target) in rooms.enumerated() {
+        group.addTask {
+          let (message, created) = try await store.messages.send(
+            roomID: target, sender: "alice", clientMsgID: "many-\(index)", body: "m")
+          #expect(created && message.roomID == target)
+          return message.id
+        }
+      }
+      return try await group.reduce(into: []) { $0.append($1) }
+    }
+    let transactions = try await store.pool.query(
+      "SELECT count(DISTINCT xmin::text) AS n FROM messages WHERE id = ANY (\(ids)::uuid[])")
+    let count = try #require(try transactions.first?.decode("n", as: Int.self))
+    #expect(count <= 16, "32 sends in 32 rooms took \(count) transactions")
   }
 
   /// A conflict the checks cannot see: the same (sender, client_msg_id) sent to another room

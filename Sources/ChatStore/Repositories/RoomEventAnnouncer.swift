@@ -35,12 +35,12 @@ final class RoomEventAnnouncer: Sendable {
     self.pool = pool
   }
 
-  /// Queues the new seqs of one room, in order; starts a flush unless one is under way.
-  func announce(room: String, seqs: [Int64]) {
-    guard !seqs.isEmpty else { return }
+  /// Queues new events, each room's in seq order; starts a flush unless one is under way.
+  func announce(_ events: [(room: String, seq: Int64)]) {
+    guard !events.isEmpty else { return }
     let starts = state.withLock { state in
-      state.rooms += repeatElement(room, count: seqs.count)
-      state.seqs += seqs
+      state.rooms += events.lazy.map(\.room)
+      state.seqs += events.lazy.map(\.seq)
       guard !state.flushing else { return false }
       state.flushing = true
       return true

@@ -129,7 +129,7 @@ public struct RoomRepository: Sendable {
       "SELECT * FROM chat_mark_read_unannounced(\(room)::uuid, \(user), \(seq))"
     ).first!
     if let event = try row.decode("event_seq", as: Int64?.self) {
-      announcer.announce(room: room, seqs: [event])
+      announcer.announce([(room, event)])
     }
     return (try row.decode("last_read_seq"), try row.decode("unread_count"))
   }
