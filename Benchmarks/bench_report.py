@@ -258,8 +258,9 @@ def report(args: argparse.Namespace) -> None:
               f"{times(ratio(s, p))} |")
         w("")
         w("The append is ChatStore's SendMessage transaction through the pool, not the RPC with "
-          "its token check: the writers of one room share commits (group commit), writers in "
-          "rooms of their own cannot. pgbench runs one INSERT per transaction on the same "
+          "its token check: concurrent sends share transactions (group commit), in one room "
+          "one batch after another, across rooms (migration 15) up to two batches at once, "
+          "each with one lock and two updates per room. pgbench runs one INSERT per transaction on the same "
           "throwaway cluster; its 32-client rate is the reference of both 32-writer rows.")
         w("")
         if points.runs("store_latency", "chatd", writers=32):
