@@ -90,6 +90,9 @@ public final class NotificationListener: Service, Sendable {
       onNotification: { [weak self] in
         self?.broadcast(.notification(channel: $0.channel, payload: $0.payload))
       })
+    // A notification may arrive between LISTEN and `.resync`: consumers must see `.resync`
+    // first, and it covers what came before it, so until then notifications are dropped
+    // (`connected` changes under the consumers' lock, where `broadcast` reads it).
     defer {
       connected.store(false, ordering: .relaxed)
       connection.close()
@@ -97,9 +100,11 @@ public final class NotificationListener: Service, Sendable {
     for channel in channels {
       _ = try await connection.query("LISTEN \(unsafeSQL: channel)")
     }
-    connected.store(true, ordering: .relaxed)
     logger.debug("listening", metadata: ["channels": "\(channels)"])
-    broadcast(.resync)
+    consumers.withLock { consumers in
+      connected.store(true, ordering: .relaxed)
+      for continuation in consumers.values { continuation.yield(.resync) }
+    }
     var sincePing: Duration = .zero
     while !connection.isClosed, !Task.isCancelled {
       try? await Task.sleep(for: .milliseconds(100))
@@ -113,6 +118,7 @@ public final class NotificationListener: Service, Sendable {
 
   private func broadcast(_ event: Event) {
     consumers.withLock { consumers in
+      guard connected.load(ordering: .relaxed) else { return }
       for continuation in consumers.values { continuation.yield(event) }
     }
   }
