@@ -26,9 +26,6 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
-    .package(url: "https://github.com/vapor/jwt-kit", exact: "5.8.0"),
-    // jwt-kit's own dependency; named for the RSA key types the identity tests use.
-    .package(url: "https://github.com/apple/swift-crypto", "4.1.0"..<"5.0.0"),
     .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     // Latency percentiles of the load generators (Benchmarks/Support) only.
@@ -123,7 +120,7 @@ let package = Package(
       swiftSettings: strictness),
     // Access tokens both sides mint and read: claims, the HS256 minter, the development secret.
     .target(
-      name: "AccessTokens", dependencies: [.product(name: "JWTKit", package: "jwt-kit")],
+      name: "AccessTokens", dependencies: ["COpenSSL"],
       swiftSettings: strictness),
     // Fan-out of sequenced feeds to live subscribers: gapless joins, bounded queues, heartbeats.
     .target(name: "EventFanout", dependencies: ["RPCCore"], swiftSettings: hotPath),
@@ -132,7 +129,7 @@ let package = Package(
       name: "ChatServices",
       dependencies: [
         "RPCCore", "ChatProtos", "StandardProtos", "ChatStore", "EventFanout", "AccessTokens",
-        .product(name: "JWTKit", package: "jwt-kit"),
+        "COpenSSL",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "Metrics", package: "swift-metrics"),
@@ -239,8 +236,6 @@ let package = Package(
       name: "ChatServicesTests",
       dependencies: [
         "ChatServices", "AccessTokens", "ChatStore", "RPCCore", "StandardProtos",
-        .product(name: "JWTKit", package: "jwt-kit"),
-        .product(name: "CryptoExtras", package: "swift-crypto"),
       ],
       swiftSettings: strictness),
     // What metrics add to one call, with the Prometheus backend (docs/benchmarks.md).
@@ -304,9 +299,7 @@ if Context.environment["CHATD_FUZZ"] != nil {
       path: "Fuzz/FuzzProtoDecode", swiftSettings: fuzzSettings),
     .executableTarget(
       name: "FuzzToken",
-      dependencies: [
-        "FuzzSupport", "ChatServices", .product(name: "Crypto", package: "swift-crypto"),
-      ],
+      dependencies: ["FuzzSupport", "ChatServices", "AccessTokens"],
       path: "Fuzz/FuzzToken", swiftSettings: fuzzSettings),
     .executableTarget(
       name: "FuzzServerConnection",

@@ -1,5 +1,4 @@
 public import Foundation
-import JWTKit
 
 /// Mints HS256 access tokens: `chatd token` and `chatctl token` for development, tests and
 /// benchmarks.
@@ -24,18 +23,24 @@ public struct TokenMinter: Sendable {
     guard secret.utf8.count >= Self.minimumSecretLength else {
       throw TokenMintingError("the JWT secret must be at least \(Self.minimumSecretLength) bytes")
     }
-    // Whole seconds: NumericDate may be fractional, but some libraries expect integers.
     let now = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
-    let keys = JWTKeyCollection()
-    await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
     var claims = TokenClaims(
-      sub: user,
-      exp: ExpirationClaim(
-        value: now.addingTimeInterval(TimeInterval(lifetime.components.seconds))),
-      iat: IssuedAtClaim(value: now), iss: issuer, name: name, role: role)
-    if let audience { claims.aud = AudienceClaim(value: [audience]) }
+      sub: user, exp: now.addingTimeInterval(TimeInterval(lifetime.components.seconds)),
+      iat: now, iss: issuer, name: name, role: role)
+    if let audience { claims.aud = [audience] }
     if !picture.isEmpty { claims.picture = picture }
-    return try await keys.sign(claims)
+    return Self.sign(claims, secret: Array(secret.utf8))
+  }
+
+  /// `claims` as an HS256 token under `secret`.
+  public static func sign(_ claims: TokenClaims, secret: [UInt8]) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    // Encoding these claims cannot fail: strings, arrays of strings and numbers only.
+    let payload = try! encoder.encode(claims)
+    return CompactJWS.encode(header: Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8), payload: payload) {
+      HMACSHA256.authenticationCode(key: secret, data: $0)
+    }
   }
 }
 

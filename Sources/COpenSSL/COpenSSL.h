@@ -5,6 +5,8 @@
 #include <openssl/x509v3.h>
 #include <string.h>
 
+#include "jws.h"
+
 // Function-like macros are not imported into Swift: each one used gets a static inline door.
 static inline long copenssl_ctx_set_min_proto_version(SSL_CTX *ctx, int version) {
   return SSL_CTX_set_min_proto_version(ctx, version);

@@ -1,5 +1,5 @@
 public import ChatProtos
-public import ChatStore
+import ChatStore
 public import RPCCore
 
 /// social.v1.FollowService: one-way follows, each first follow notified to the followed user.

@@ -1,45 +1,37 @@
 import AccessTokens
-import CryptoExtras
 import Foundation
-import JWTKit
 import Testing
 
 @testable import ChatServices
 
-/// Claims as any identity provider would put them in a token.
-struct ProviderClaims: JWTPayload {
-  var sub: String?
-  var exp: ExpirationClaim?
-  var nbf: NotBeforeClaim?
-  var iss: String?
-  var aud: AudienceClaim?
-  var name: String?
-  var role: String?
-
-  func verify(using algorithm: some JWTAlgorithm) async throws {}
-}
-
 func claims(
   sub: String? = "alice", expiresIn: TimeInterval? = 600, nbf: TimeInterval? = nil,
   iss: String? = nil, aud: String? = nil, role: String? = nil
-) -> ProviderClaims {
-  ProviderClaims(
-    sub: sub, exp: expiresIn.map { ExpirationClaim(value: Date().addingTimeInterval($0)) },
-    nbf: nbf.map { NotBeforeClaim(value: Date().addingTimeInterval($0)) }, iss: iss,
-    aud: aud.map { AudienceClaim(value: [$0]) }, name: "Alice", role: role)
+) -> TokenClaims {
+  TokenClaims(
+    sub: sub, exp: expiresIn.map { Date().addingTimeInterval($0) },
+    nbf: nbf.map { Date().addingTimeInterval($0) }, iss: iss, aud: aud.map { [$0] },
+    name: "Alice", role: role)
 }
 
 let secret = "unit-test-secret-0123456789abcdef"
 
-func hmacToken(_ payload: ProviderClaims, secret: String = secret) async throws -> String {
-  let keys = JWTKeyCollection()
-  await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
-  return try await keys.sign(payload)
+func hmacToken(_ payload: TokenClaims, secret: String = secret) async throws -> String {
+  TokenMinter.sign(payload, secret: Array(secret.utf8))
 }
 
-func verifier(_ configure: (inout IdentityConfiguration) -> Void) async throws -> TokenVerifier {
+/// A token assembled by hand: any header, any payload bytes.
+func rawToken(header: String, payload: String, secret: String = secret) -> String {
+  CompactJWS.encode(header: Data(header.utf8), payload: Data(payload.utf8)) {
+    HMACSHA256.authenticationCode(key: Array(secret.utf8), data: $0)
+  }
+}
+
+func verifier(_ configure: (inout IdentityConfiguration) throws -> Void) async throws
+  -> TokenVerifier
+{
   var configuration = IdentityConfiguration()
-  configure(&configuration)
+  try configure(&configuration)
   return try await TokenVerifier(configuration)
 }
 
@@ -57,6 +49,17 @@ func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
     let verifier = try await verifier { $0.hmacSecrets = [secret] }
     let caller = try await verifier.verify(try await hmacToken(claims(role: "admin")))
     #expect(caller == Caller(id: "alice", name: "Alice", role: .admin))
+    // The MAC as another implementation computes it (openssl's HMAC over the signing input).
+    let signingInput =
+      "\(CompactJWS.base64URL(Array(#"{"alg":"HS256"}"#.utf8))).\(CompactJWS.base64URL(Array(#"{"sub":"bob","exp":9999999999}"#.utf8)))"
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "chatd-hmac-\(UUID().uuidString)")
+    try Data(signingInput.utf8).write(to: folder)
+    let mac = try OpenSSLSigner.openssl([
+      "dgst", "-sha256", "-binary", "-mac", "HMAC", "-macopt", "key:\(secret)", folder.path,
+    ])
+    let independent = "\(signingInput).\(CompactJWS.base64URL(mac))"
+    #expect(try await verifier.verify(independent).id == "bob")
   }
 
   @Test func timeClaimsAreCheckedWithLeeway() async throws {
@@ -85,16 +88,14 @@ func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
   }
 
   @Test func es256AndEdDSAPublicKeys() async throws {
-    let ecKey = ES256PrivateKey()
-    let edKey = try EdDSA.PrivateKey()
-    let verifier = try await verifier {
-      $0.publicKeyPEMs = [ecKey.publicKey.pemRepresentation, edKey.publicKey.pemRepresentation]
-    }
-    let signers = JWTKeyCollection()
-    await signers.add(ecdsa: ecKey, kid: "ec").add(eddsa: edKey, kid: "ed")
-    for kid in ["ec", "ed"] {
-      let token = try await signers.sign(claims(), kid: JWKIdentifier(string: kid))
-      #expect(try await verifier.verify(token).id == "alice")
+    let signers = [try OpenSSLSigner(.p256), try OpenSSLSigner(.ed25519)]
+    let verifier = try await verifier { $0.publicKeyPEMs = try signers.map { try $0.publicPEM } }
+    for signer in signers {
+      #expect(try await verifier.verify(try signer.token(claims())).id == "alice")
+      // Each key verifies its own algorithm only: the other's header is refused up front.
+      let other = signer.kind == .p256 ? "EdDSA" : "ES256"
+      let relabelled = try signer.token(claims(), header: ["alg": other])
+      #expect(await reason(verifier, relabelled) == "invalid signature")
     }
     // An HS256 token is refused before any signature check: no key allows HS256.
     let hs = try await hmacToken(claims())
@@ -102,18 +103,72 @@ func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
   }
 
   @Test func rsaKeyCannotBeUsedAsAnHMACSecret() async throws {
-    // A fixed test key: generating one in a debug build costs seconds of CPU.
-    let rsa = try Insecure.RSA.PrivateKey(pem: testRSAPrivateKeyPEM)
-    let publicPEM = try Insecure.RSA.PublicKey(
-      backing: _RSA.Signing.PrivateKey(pemRepresentation: rsa.pemRepresentation).publicKey
-    ).pemRepresentation
+    // A fixed test key: generating one costs about a second of CPU.
+    let rsa = try OpenSSLSigner(.rsa, privatePEM: testRSAPrivateKeyPEM)
+    let publicPEM = try rsa.publicPEM
     let verifier = try await verifier { $0.publicKeyPEMs = [publicPEM] }
-    let signers = JWTKeyCollection()
-    await signers.add(rsa: rsa, digestAlgorithm: .sha256)
-    #expect(try await verifier.verify(try await signers.sign(claims())).id == "alice")
+    #expect(try await verifier.verify(try rsa.token(claims())).id == "alice")
     // The classic confusion: HS256 "signed" with the public key's PEM text.
     let forged = try await hmacToken(claims(role: "admin"), secret: publicPEM)
     #expect(await reason(verifier, forged)?.contains("algorithm") == true)
+  }
+
+  /// A signature over other bytes, or of the wrong shape, fails for every algorithm.
+  @Test func alteredTokensFailForEveryAlgorithm() async throws {
+    let signers = [
+      try OpenSSLSigner(.rsa, privatePEM: testRSAPrivateKeyPEM), try OpenSSLSigner(.p256),
+      try OpenSSLSigner(.ed25519),
+    ]
+    let verifier = try await verifier {
+      $0.hmacSecrets = [secret]
+      $0.publicKeyPEMs = try signers.map { try $0.publicPEM }
+    }
+    var tokens = try signers.map { try $0.token(claims()) }
+    tokens.append(try await hmacToken(claims()))
+    for token in tokens {
+      let parts = token.split(separator: ".").map(String.init)
+      let otherPayload = CompactJWS.base64URL(
+        try JSONEncoder().encode(claims(sub: "mallory", role: "admin")))
+      let signature = CompactJWS.base64URLDecode(parts[2])!
+      for altered in [
+        "\(parts[0]).\(otherPayload).\(parts[2])",
+        "\(parts[0]).\(parts[1]).\(CompactJWS.base64URL(signature.dropLast()))",
+        "\(parts[0]).\(parts[1]).\(CompactJWS.base64URL(signature.map { $0 ^ 1 }))",
+        "\(parts[0]).\(parts[1]).\(CompactJWS.base64URL(signature + signature))",
+        "\(parts[0]).\(parts[1]).",
+      ] {
+        #expect(await reason(verifier, altered) == "invalid signature", "\(altered)")
+      }
+      #expect(try await verifier.verify(token).id == "alice")
+    }
+  }
+
+  @Test func claimsOfTheWrongTypeAreMalformed() async throws {
+    let verifier = try await verifier { $0.hmacSecrets = [secret] }
+    for payload in [
+      #"{"sub":"alice","exp":"tomorrow"}"#, #"{"sub":7,"exp":9999999999}"#,
+      #"{"sub":"alice","exp":9999999999,"aud":[1]}"#, "[]", "not json",
+    ] {
+      let token = rawToken(header: #"{"alg":"HS256"}"#, payload: payload)
+      #expect(await reason(verifier, token) == "the token's claims are malformed", "\(payload)")
+    }
+    let critical = rawToken(
+      header: #"{"alg":"HS256","crit":["exp"]}"#, payload: #"{"sub":"alice","exp":9999999999}"#)
+    #expect(await reason(verifier, critical)?.contains("critical") == true)
+    // `aud` may be one string or an array; fractional NumericDates are dates too.
+    let audienced = try await TokenVerifier(
+      {
+        var configuration = IdentityConfiguration()
+        configuration.hmacSecrets = [secret]
+        configuration.audience = "chatd"
+        return configuration
+      }())
+    for aud in [#""chatd""#, #"["other","chatd"]"#] {
+      let token = rawToken(
+        header: #"{"alg":"HS256","typ":"JWT"}"#,
+        payload: #"{"sub":"alice","exp":9999999999.5,"aud":\#(aud)}"#)
+      #expect(try await audienced.verify(token).id == "alice")
+    }
   }
 
   @Test func unsignedAndTamperedTokensFail() async throws {
@@ -159,17 +214,56 @@ func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
   }
 
   @Test func jwksKeysAreChosenByKid() async throws {
-    let key = ES256PrivateKey()
-    let parameters = key.publicKey.parameters!
-    let jwks = """
-      {"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"\(parameters.x)","y":"\(parameters.y)"}]}
-      """
+    let signers = [
+      "k1": try OpenSSLSigner(.p256), "k2": try OpenSSLSigner(.ed25519),
+      "k3": try OpenSSLSigner(.rsa, privatePEM: testRSAPrivateKeyPEM),
+    ]
+    let members = try signers.sorted { $0.key < $1.key }.map { try $0.value.jwk(kid: $0.key) }
+    // A provider's encryption key is left out, not refused.
+    let encryption = #"{"kty":"RSA","kid":"e1","use":"enc","n":"AQAB","e":"AQAB"}"#
+    let jwks = #"{"keys":[\#((members + [encryption]).joined(separator: ","))]}"#
     let verifier = try await verifier { $0.jwksJSON = jwks }
-    let signers = JWTKeyCollection()
-    await signers.add(ecdsa: key, kid: "k1")
-    #expect(try await verifier.verify(try await signers.sign(claims(), kid: "k1")).id == "alice")
-    let unknownKid = try await signers.sign(claims(), header: ["kid": "k2"])
-    #expect(await reason(verifier, unknownKid) != nil)
+    for (kid, signer) in signers {
+      let token = try signer.token(claims(), header: ["kid": kid])
+      #expect(try await verifier.verify(token).id == "alice", "\(kid)")
+    }
+    let unknownKid = try signers["k1"]!.token(claims(), header: ["kid": "k4"])
+    #expect(await reason(verifier, unknownKid)?.contains("key id") == true)
+    // k1's signature under k2's name: k2 is an Ed25519 key, which ES256 never reaches.
+    let wrongKid = try signers["k1"]!.token(claims(), header: ["kid": "k2"])
+    #expect(await reason(verifier, wrongKid)?.contains("key id") == true)
+  }
+
+  @Test func keysChatdCannotTrustAreRefused() async throws {
+    let weak = try OpenSSLSigner.openssl([
+      "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024",
+    ])
+    let weakPublic = try publicPEM(ofPrivate: weak)
+    let p384 = try OpenSSLSigner.openssl([
+      "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384",
+    ])
+    for pem in [
+      weakPublic, try publicPEM(ofPrivate: p384), String(decoding: weak, as: UTF8.self),
+      testRSAPrivateKeyPEM,
+    ] {
+      await #expect(throws: IdentitySetupError.self) {
+        try await verifier { $0.publicKeyPEMs = [pem] }
+      }
+    }
+    let offCurve = CompactJWS.base64URL(Array(repeating: UInt8(7), count: 32))
+    for member in [
+      #"{"kty":"EC","crv":"P-256","kid":"a","x":"\#(offCurve)","y":"\#(offCurve)"}"#,
+      #"{"kty":"EC","crv":"P-384","kid":"a","x":"\#(offCurve)","y":"\#(offCurve)"}"#,
+      #"{"kty":"OKP","crv":"Ed25519","kid":"a","x":"AAAA"}"#,
+      #"{"kty":"RSA","kid":"a","n":"AQAB","e":"AQAB"}"#,
+      #"{"kty":"oct","kid":"a","k":"c2VjcmV0"}"#,
+      #"{"kty":"EC","crv":"P-256","x":"\#(offCurve)","y":"\#(offCurve)"}"#,
+      #"{"kty":"RSA","kid":"a","alg":"RS512","n":"AQAB","e":"AQAB"}"#,
+    ] {
+      await #expect(throws: IdentitySetupError.self, "\(member)") {
+        try await verifier { $0.jwksJSON = #"{"keys":[\#(member)]}"# }
+      }
+    }
   }
 
   @Test func badConfigurationIsRefused() async throws {
@@ -223,3 +317,12 @@ let testRSAPrivateKeyPEM = """
   vGxYsTsR9MpgFRPVYTWIP3k=
   -----END PRIVATE KEY-----
   """
+
+/// The public half of a private key in PEM, as `openssl pkey -pubout` writes it.
+func publicPEM(ofPrivate pem: Data) throws -> String {
+  let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "chatd-key-\(UUID().uuidString).pem")
+  try pem.write(to: file)
+  return String(
+    decoding: try OpenSSLSigner.openssl(["pkey", "-in", file.path, "-pubout"]), as: UTF8.self)
+}
