@@ -4,18 +4,19 @@ import Foundation
 /// A signing key made and used by the `openssl` command line, as an identity provider's own
 /// signer would be: the tests check chatd's verification against an independent
 /// implementation of RS256, ES256 and EdDSA.
-struct OpenSSLSigner {
+final class OpenSSLSigner {
   enum Kind {
     case rsa, p256, ed25519
   }
 
   let kind: Kind
+  private let folder: URL
   private let privateKey: URL
 
   /// A new key of `kind`; RSA keys come from `privatePEM` (making one costs seconds).
   init(_ kind: Kind, privatePEM: String? = nil) throws {
     self.kind = kind
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+    folder = FileManager.default.temporaryDirectory.appendingPathComponent(
       "chatd-keys-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     privateKey = folder.appendingPathComponent("key.pem")
@@ -31,6 +32,8 @@ struct OpenSSLSigner {
       _ = try Self.openssl(["genpkey", "-algorithm"] + algorithm + ["-out", privateKey.path])
     }
   }
+
+  deinit { try? FileManager.default.removeItem(at: folder) }
 
   var algorithm: String {
     switch kind {
@@ -86,7 +89,7 @@ struct OpenSSLSigner {
   }
 
   func sign(_ data: [UInt8]) throws -> [UInt8] {
-    let input = privateKey.deletingLastPathComponent().appendingPathComponent("input")
+    let input = folder.appendingPathComponent("input")
     try Data(data).write(to: input)
     switch kind {
     case .rsa:

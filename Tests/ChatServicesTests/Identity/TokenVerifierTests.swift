@@ -55,6 +55,7 @@ func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
       "chatd-hmac-\(UUID().uuidString)")
     try Data(signingInput.utf8).write(to: folder)
+    defer { try? FileManager.default.removeItem(at: folder) }
     let mac = try OpenSSLSigner.openssl([
       "dgst", "-sha256", "-binary", "-mac", "HMAC", "-macopt", "key:\(secret)", folder.path,
     ])
@@ -323,6 +324,7 @@ func publicPEM(ofPrivate pem: Data) throws -> String {
   let file = FileManager.default.temporaryDirectory.appendingPathComponent(
     "chatd-key-\(UUID().uuidString).pem")
   try pem.write(to: file)
+  defer { try? FileManager.default.removeItem(at: file) }
   return String(
     decoding: try OpenSSLSigner.openssl(["pkey", "-in", file.path, "-pubout"]), as: UTF8.self)
 }
