@@ -125,6 +125,45 @@ def test_send_message_is_idempotent_and_members_only(alice, bob, stranger):
     assert code == grpc.StatusCode.INVALID_ARGUMENT and found[0][0] == "reply_to_message_id"
 
 
+def test_concurrent_sends_across_rooms_keep_each_senders_order(channel):
+    """Sends to many rooms at once share transactions (the group commit spans rooms): every
+    send lands once, each room's seqs stay gap-free, each sender's messages keep the order
+    they were sent in, and a retry racing its original returns the original."""
+    pairs = [(User(channel, f"A{i}"), User(channel, f"B{i}")) for i in range(8)]
+    for a, b in pairs:
+        a.me(), b.me()
+    rooms = [start(a, b) for a, b in pairs]
+    # 6 sends and their retries per user: within the send class's burst of 20.
+    per_sender = 6
+
+    def sender(room, user):
+        sent = []
+        for i in range(per_sender):
+            client_id = f"{user.id}-{i}"
+            with ThreadPoolExecutor(2) as twice:  # the send and a retry of it, at once
+                first, retry = twice.map(
+                    lambda _: send(user, room.id, f"{user.id} {i}", client_id=client_id),
+                    range(2))
+            assert first.id == retry.id and first.seq == retry.seq
+            sent.append(first)
+        return sent
+
+    jobs = [(room, user) for room, pair in zip(rooms, pairs) for user in pair]
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        results = list(pool.map(lambda job: sender(*job), jobs))
+
+    for (room, user), sent in zip(jobs, results):
+        assert [m.body for m in sent] == [f"{user.id} {i}" for i in range(per_sender)]
+        assert [m.seq for m in sent] == sorted(m.seq for m in sent)
+    for room, (a, _) in zip(rooms, pairs):
+        history = a.chat.GetMessages(
+            M("chat.v1.GetMessagesRequest", room_id=room.id, limit=100)).messages
+        # Two member_joined events took seqs 1 and 2; the messages follow without a gap.
+        assert [m.seq for m in history] == list(range(3, 3 + 2 * per_sender))
+        sent_here = [m.id for (r, _), sent in zip(jobs, results) if r.id == room.id for m in sent]
+        assert sorted(m.id for m in history) == sorted(sent_here)
+
+
 @pytest.mark.parametrize("body, client_id, field", [
     ("", "c", "body"),
     (" \n\t ", "c", "body"),
