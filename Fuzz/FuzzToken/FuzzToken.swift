@@ -1,6 +1,5 @@
 import AccessTokens
 import ChatServices
-import Dispatch
 import Foundation
 import FuzzSupport
 
@@ -11,13 +10,13 @@ import FuzzSupport
 /// valid, so the claim checks are reached too. It must only ever answer a caller or an
 /// AuthenticationError.
 let secret = "fuzzing-secret-of-at-least-32-bytes!"
-nonisolated(unsafe) let verifier: TokenVerifier = blocking {
+let verifier: TokenVerifier = {
   var configuration = IdentityConfiguration()
   configuration.hmacSecrets = [secret]
   configuration.publicKeyPEMs = publicKeys
   configuration.issuer = "chatd"
-  return try! await TokenVerifier(configuration)
-}
+  return try! TokenVerifier(configuration)
+}()
 
 /// P-256, Ed25519 and RSA 2048 public keys whose private halves nobody kept.
 let publicKeys = [
@@ -58,20 +57,8 @@ public func fuzzToken(_ data: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
       header: Data(parts[0]), payload: parts.count > 1 ? Data(parts[1]) : Data()
     ) { HMACSHA256.authenticationCode(key: Array(secret.utf8), data: $0) }
   }
-  _ = blocking { try? await verifier.verify(token) }
+  _ = try? verifier.verify(token)
   return 0
-}
-
-/// The verifier is async; the fuzzer calls in synchronously.
-func blocking<T>(_ body: @escaping @Sendable () async -> T) -> T {
-  nonisolated(unsafe) var result: T?
-  let done = DispatchSemaphore(value: 0)
-  Task {
-    result = await body()
-    done.signal()
-  }
-  done.wait()
-  return result!
 }
 
 /// The entry point SwiftPM binds `main` to.

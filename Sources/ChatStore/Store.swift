@@ -65,7 +65,7 @@ public final class Store: Service, Sendable {
 
   init(
     pool: PostgresPool, listener: NotificationListener, cluster: EmbeddedCluster?, logger: Logger,
-    sendBatchesInFlight: Int = 2
+    sendBatchesInFlight: Int = StoreConfiguration().sendBatchesInFlight
   ) {
     self.pool = pool
     self.listener = listener

@@ -29,7 +29,7 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
       throw ValidationError("TLS: \(error)")
     }
   }
-  let verifier = try await makeTokenVerifier(configuration, logger: logger)
+  let verifier = try makeTokenVerifier(configuration, logger: logger)
   let store = try await Store.open(configuration.store, logger: Logger(label: "chatd.store"))
   let push = try configuration.push.map { push in
     do {
@@ -107,7 +107,7 @@ func buildApplication(_ configuration: ChatdConfiguration) async throws -> Servi
 
 /// The verifier of access tokens: the configured keys, or in development the data dir's
 /// random secret (and a log line saying how to mint a token with it).
-func makeTokenVerifier(_ configuration: ChatdConfiguration, logger: Logger) async throws
+func makeTokenVerifier(_ configuration: ChatdConfiguration, logger: Logger) throws
   -> TokenVerifier
 {
   var identity = configuration.identity
@@ -121,7 +121,7 @@ func makeTokenVerifier(_ configuration: ChatdConfiguration, logger: Logger) asyn
         "mint": "chatd token --data-dir \(dataDir) --user ID --name NAME",
       ])
   }
-  return try await TokenVerifier(identity)
+  return try TokenVerifier(identity)
 }
 
 /// Turns health NOT_SERVING as soon as shutdown begins, so load balancers stop sending calls

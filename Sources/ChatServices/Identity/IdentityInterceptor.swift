@@ -34,7 +34,7 @@ public struct IdentityInterceptor: ServerInterceptor {
     context: ServerContext,
     next: @Sendable (ServerContext) async throws -> Output
   ) async throws -> Output {
-    let caller = try await authenticate(context)
+    let caller = try authenticate(context)
     context.values[AuthenticatedUserKey.self]?.set(caller.id)
     try await knownUsers.ensure(caller, in: store.users)
     var context = context
@@ -44,15 +44,14 @@ public struct IdentityInterceptor: ServerInterceptor {
 
   /// The bearer token when there is one (a bad token is never overridden by a certificate),
   /// else the verified client certificate's principal.
-  func authenticate(_ context: ServerContext) async throws -> Caller {
+  func authenticate(_ context: ServerContext) throws -> Caller {
     if context.requestMetadata.firstString(forKey: "authorization") == nil,
       let name = context.peerIdentity?.name
     {
       return Caller(id: name, name: name, role: .service)
     }
     let token = try Self.bearerToken(context.requestMetadata)
-    if let caller = try verifier.cachedCaller(token) { return caller }
-    return try await verifier.verify(token)
+    return try verifier.verify(token)
   }
 
   static func bearerToken(_ metadata: Metadata) throws(AuthenticationError) -> String {

@@ -29,7 +29,8 @@ struct JWKS: Decodable {
     }
     return try document.keys.filter { $0.use != "enc" }.map { jwk in
       guard let kid = jwk.kid else { throw IdentitySetupError("every JWKS key needs a kid") }
-      let algorithm = jwk.alg ?? ["RSA": "RS256", "EC": "ES256", "OKP": "EdDSA"][jwk.kty] ?? "?"
+      guard let algorithm = jwk.alg ?? ["RSA": "RS256", "EC": "ES256", "OKP": "EdDSA"][jwk.kty]
+      else { throw IdentitySetupError("JWKS key \(kid): key type \(jwk.kty) is not accepted") }
       guard ["RS256", "ES256", "EdDSA"].contains(algorithm) else {
         throw IdentitySetupError("JWKS key \(kid): algorithm \(algorithm) is not accepted")
       }

@@ -12,7 +12,7 @@ public struct TokenVerifier: Sendable {
   let verified = VerifiedTokens()
 
   /// Loads every configured key; throws `IdentitySetupError` naming the unusable one.
-  public init(_ configuration: IdentityConfiguration) async throws {
+  public init(_ configuration: IdentityConfiguration) throws {
     var keys: [VerificationKey] = []
     for secret in configuration.hmacSecrets {
       guard secret.utf8.count >= TokenMinter.minimumSecretLength else {
@@ -31,9 +31,7 @@ public struct TokenVerifier: Sendable {
   }
 
   /// The caller a token names, or `AuthenticationError` saying which check failed.
-  public func verify(_ token: String, now: Date = Date()) async throws(AuthenticationError)
-    -> Caller
-  {
+  public func verify(_ token: String, now: Date = Date()) throws(AuthenticationError) -> Caller {
     if let caller = try cachedCaller(token, now: now) { return caller }
     guard let jws = CompactJWS(token),
       let header = try? JSONDecoder().decode(Header.self, from: jws.header)
@@ -62,9 +60,8 @@ public struct TokenVerifier: Sendable {
   }
 
   /// The caller of a token verified before, with its time claims checked again; nil when the
-  /// token is not known (then `verify` checks it in full). Synchronous: a hit costs no async
-  /// frame on the caller's task.
-  public func cachedCaller(_ token: String, now: Date = Date()) throws(AuthenticationError)
+  /// token is not known (then `verify` checks it in full).
+  func cachedCaller(_ token: String, now: Date = Date()) throws(AuthenticationError)
     -> Caller?
   {
     guard let entry = verified.entry(for: token) else { return nil }

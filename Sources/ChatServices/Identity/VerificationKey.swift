@@ -71,8 +71,7 @@ final class PublicKey: @unchecked Sendable {
   ]
 
   convenience init?(pem: String) {
-    var text = Array(pem.utf8)
-    self.init(taking: copenssl_public_key_from_pem(&text, text.count))
+    self.init(taking: copenssl_public_key_from_pem(pem, pem.utf8.count))
   }
 
   /// An RSA key from its modulus and exponent.

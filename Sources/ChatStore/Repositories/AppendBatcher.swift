@@ -86,7 +86,7 @@ final class AppendBatcher: Sendable {
   let maxInFlight: Int
 
   init(
-    pool: PostgresPool, announcer: RoomEventAnnouncer, maxBatch: Int = 64, maxInFlight: Int = 2
+    pool: PostgresPool, announcer: RoomEventAnnouncer, maxBatch: Int = 64, maxInFlight: Int
   ) {
     self.pool = pool
     self.announcer = announcer

@@ -16,7 +16,7 @@ func claims(
 
 let secret = "unit-test-secret-0123456789abcdef"
 
-func hmacToken(_ payload: TokenClaims, secret: String = secret) async throws -> String {
+func hmacToken(_ payload: TokenClaims, secret: String = secret) -> String {
   TokenMinter.sign(payload, secret: Array(secret.utf8))
 }
 
@@ -27,17 +27,15 @@ func rawToken(header: String, payload: String, secret: String = secret) -> Strin
   }
 }
 
-func verifier(_ configure: (inout IdentityConfiguration) throws -> Void) async throws
-  -> TokenVerifier
-{
+func verifier(_ configure: (inout IdentityConfiguration) throws -> Void) throws -> TokenVerifier {
   var configuration = IdentityConfiguration()
   try configure(&configuration)
-  return try await TokenVerifier(configuration)
+  return try TokenVerifier(configuration)
 }
 
-func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
+func reason(_ verifier: TokenVerifier, _ token: String) -> String? {
   do {
-    _ = try await verifier.verify(token)
+    _ = try verifier.verify(token)
     return nil
   } catch {
     return error.reason
@@ -45,9 +43,9 @@ func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
 }
 
 @Suite struct TokenVerifierTests {
-  @Test func hs256TokenGivesTheCaller() async throws {
-    let verifier = try await verifier { $0.hmacSecrets = [secret] }
-    let caller = try await verifier.verify(try await hmacToken(claims(role: "admin")))
+  @Test func hs256TokenGivesTheCaller() throws {
+    let verifier = try verifier { $0.hmacSecrets = [secret] }
+    let caller = try verifier.verify(hmacToken(claims(role: "admin")))
     #expect(caller == Caller(id: "alice", name: "Alice", role: .admin))
     // The MAC as another implementation computes it (openssl's HMAC over the signing input).
     let signingInput =
@@ -60,72 +58,72 @@ func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
       "dgst", "-sha256", "-binary", "-mac", "HMAC", "-macopt", "key:\(secret)", folder.path,
     ])
     let independent = "\(signingInput).\(CompactJWS.base64URL(mac))"
-    #expect(try await verifier.verify(independent).id == "bob")
+    #expect(try verifier.verify(independent).id == "bob")
   }
 
-  @Test func timeClaimsAreCheckedWithLeeway() async throws {
-    let verifier = try await verifier { $0.hmacSecrets = [secret] }
-    #expect(await reason(verifier, try await hmacToken(claims(expiresIn: -120))) != nil)
-    #expect(await reason(verifier, try await hmacToken(claims(expiresIn: -5))) == nil)
+  @Test func timeClaimsAreCheckedWithLeeway() throws {
+    let verifier = try verifier { $0.hmacSecrets = [secret] }
+    #expect(reason(verifier, hmacToken(claims(expiresIn: -120))) != nil)
+    #expect(reason(verifier, hmacToken(claims(expiresIn: -5))) == nil)
     #expect(
-      await reason(verifier, try await hmacToken(claims(expiresIn: nil)))?.contains("exp") == true)
+      reason(verifier, hmacToken(claims(expiresIn: nil)))?.contains("exp") == true)
     #expect(
-      await reason(verifier, try await hmacToken(claims(nbf: 300)))?.contains("not valid yet")
+      reason(verifier, hmacToken(claims(nbf: 300)))?.contains("not valid yet")
         == true)
   }
 
-  @Test func issuerAndAudienceWhenConfigured() async throws {
-    let verifier = try await verifier {
+  @Test func issuerAndAudienceWhenConfigured() throws {
+    let verifier = try verifier {
       $0.hmacSecrets = [secret]
       $0.issuer = "https://id.example"
       $0.audience = "chatd"
     }
-    let good = try await hmacToken(claims(iss: "https://id.example", aud: "chatd"))
-    #expect(await reason(verifier, good) == nil)
-    let wrongIssuer = try await hmacToken(claims(iss: "https://evil.example", aud: "chatd"))
-    #expect(await reason(verifier, wrongIssuer) == "wrong issuer")
-    let noAudience = try await hmacToken(claims(iss: "https://id.example"))
-    #expect(await reason(verifier, noAudience) == "wrong audience")
+    let good = hmacToken(claims(iss: "https://id.example", aud: "chatd"))
+    #expect(reason(verifier, good) == nil)
+    let wrongIssuer = hmacToken(claims(iss: "https://evil.example", aud: "chatd"))
+    #expect(reason(verifier, wrongIssuer) == "wrong issuer")
+    let noAudience = hmacToken(claims(iss: "https://id.example"))
+    #expect(reason(verifier, noAudience) == "wrong audience")
   }
 
-  @Test func es256AndEdDSAPublicKeys() async throws {
+  @Test func es256AndEdDSAPublicKeys() throws {
     let signers = [try OpenSSLSigner(.p256), try OpenSSLSigner(.ed25519)]
-    let verifier = try await verifier { $0.publicKeyPEMs = try signers.map { try $0.publicPEM } }
+    let verifier = try verifier { $0.publicKeyPEMs = try signers.map { try $0.publicPEM } }
     for signer in signers {
-      #expect(try await verifier.verify(try signer.token(claims())).id == "alice")
+      #expect(try verifier.verify(try signer.token(claims())).id == "alice")
       // Each key verifies its own algorithm only: the other's header is refused up front.
       let other = signer.kind == .p256 ? "EdDSA" : "ES256"
       let relabelled = try signer.token(claims(), header: ["alg": other])
-      #expect(await reason(verifier, relabelled) == "invalid signature")
+      #expect(reason(verifier, relabelled) == "invalid signature")
     }
     // An HS256 token is refused before any signature check: no key allows HS256.
-    let hs = try await hmacToken(claims())
-    #expect(await reason(verifier, hs)?.contains("algorithm") == true)
+    let hs = hmacToken(claims())
+    #expect(reason(verifier, hs)?.contains("algorithm") == true)
   }
 
-  @Test func rsaKeyCannotBeUsedAsAnHMACSecret() async throws {
+  @Test func rsaKeyCannotBeUsedAsAnHMACSecret() throws {
     // A fixed test key: generating one costs about a second of CPU.
     let rsa = try OpenSSLSigner(.rsa, privatePEM: testRSAPrivateKeyPEM)
     let publicPEM = try rsa.publicPEM
-    let verifier = try await verifier { $0.publicKeyPEMs = [publicPEM] }
-    #expect(try await verifier.verify(try rsa.token(claims())).id == "alice")
+    let verifier = try verifier { $0.publicKeyPEMs = [publicPEM] }
+    #expect(try verifier.verify(try rsa.token(claims())).id == "alice")
     // The classic confusion: HS256 "signed" with the public key's PEM text.
-    let forged = try await hmacToken(claims(role: "admin"), secret: publicPEM)
-    #expect(await reason(verifier, forged)?.contains("algorithm") == true)
+    let forged = hmacToken(claims(role: "admin"), secret: publicPEM)
+    #expect(reason(verifier, forged)?.contains("algorithm") == true)
   }
 
   /// A signature over other bytes, or of the wrong shape, fails for every algorithm.
-  @Test func alteredTokensFailForEveryAlgorithm() async throws {
+  @Test func alteredTokensFailForEveryAlgorithm() throws {
     let signers = [
       try OpenSSLSigner(.rsa, privatePEM: testRSAPrivateKeyPEM), try OpenSSLSigner(.p256),
       try OpenSSLSigner(.ed25519),
     ]
-    let verifier = try await verifier {
+    let verifier = try verifier {
       $0.hmacSecrets = [secret]
       $0.publicKeyPEMs = try signers.map { try $0.publicPEM }
     }
     var tokens = try signers.map { try $0.token(claims()) }
-    tokens.append(try await hmacToken(claims()))
+    tokens.append(hmacToken(claims()))
     for token in tokens {
       let parts = token.split(separator: ".").map(String.init)
       let otherPayload = CompactJWS.base64URL(
@@ -138,26 +136,26 @@ func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
         "\(parts[0]).\(parts[1]).\(CompactJWS.base64URL(signature + signature))",
         "\(parts[0]).\(parts[1]).",
       ] {
-        #expect(await reason(verifier, altered) == "invalid signature", "\(altered)")
+        #expect(reason(verifier, altered) == "invalid signature", "\(altered)")
       }
-      #expect(try await verifier.verify(token).id == "alice")
+      #expect(try verifier.verify(token).id == "alice")
     }
   }
 
-  @Test func claimsOfTheWrongTypeAreMalformed() async throws {
-    let verifier = try await verifier { $0.hmacSecrets = [secret] }
+  @Test func claimsOfTheWrongTypeAreMalformed() throws {
+    let verifier = try verifier { $0.hmacSecrets = [secret] }
     for payload in [
       #"{"sub":"alice","exp":"tomorrow"}"#, #"{"sub":7,"exp":9999999999}"#,
       #"{"sub":"alice","exp":9999999999,"aud":[1]}"#, "[]", "not json",
     ] {
       let token = rawToken(header: #"{"alg":"HS256"}"#, payload: payload)
-      #expect(await reason(verifier, token) == "the token's claims are malformed", "\(payload)")
+      #expect(reason(verifier, token) == "the token's claims are malformed", "\(payload)")
     }
     let critical = rawToken(
       header: #"{"alg":"HS256","crit":["exp"]}"#, payload: #"{"sub":"alice","exp":9999999999}"#)
-    #expect(await reason(verifier, critical)?.contains("critical") == true)
+    #expect(reason(verifier, critical)?.contains("critical") == true)
     // `aud` may be one string or an array; fractional NumericDates are dates too.
-    let audienced = try await TokenVerifier(
+    let audienced = try TokenVerifier(
       {
         var configuration = IdentityConfiguration()
         configuration.hmacSecrets = [secret]
@@ -168,35 +166,35 @@ func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
       let token = rawToken(
         header: #"{"alg":"HS256","typ":"JWT"}"#,
         payload: #"{"sub":"alice","exp":9999999999.5,"aud":\#(aud)}"#)
-      #expect(try await audienced.verify(token).id == "alice")
+      #expect(try audienced.verify(token).id == "alice")
     }
   }
 
-  @Test func unsignedAndTamperedTokensFail() async throws {
-    let verifier = try await verifier { $0.hmacSecrets = [secret] }
+  @Test func unsignedAndTamperedTokensFail() throws {
+    let verifier = try verifier { $0.hmacSecrets = [secret] }
     let header = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64EncodedString()
     let body = Data(#"{"sub":"alice","exp":9999999999}"#.utf8).base64EncodedString()
-    #expect(await reason(verifier, "\(header).\(body).")?.contains("algorithm") == true)
-    #expect(await reason(verifier, "garbage") == "malformed token")
-    let wrong = try await hmacToken(claims(), secret: "another-secret-0123456789abcdef-0123456789")
-    #expect(await reason(verifier, wrong) == "invalid signature")
+    #expect(reason(verifier, "\(header).\(body).")?.contains("algorithm") == true)
+    #expect(reason(verifier, "garbage") == "malformed token")
+    let wrong = hmacToken(claims(), secret: "another-secret-0123456789abcdef-0123456789")
+    #expect(reason(verifier, wrong) == "invalid signature")
   }
 
-  @Test func aVerifiedTokenIsRememberedButItsTimesAreCheckedOnEveryUse() async throws {
-    let verifier = try await verifier { $0.hmacSecrets = [secret] }
-    let token = try await hmacToken(claims(expiresIn: 600))
+  @Test func aVerifiedTokenIsRememberedButItsTimesAreCheckedOnEveryUse() throws {
+    let verifier = try verifier { $0.hmacSecrets = [secret] }
+    let token = hmacToken(claims(expiresIn: 600))
     #expect(try verifier.cachedCaller(token) == nil)
-    let caller = try await verifier.verify(token)
+    let caller = try verifier.verify(token)
     #expect(try verifier.cachedCaller(token) == caller)
     // Past exp (and the 30 s leeway), the remembered token is refused like any other.
     let later = Date().addingTimeInterval(600 + 60)
     #expect(throws: AuthenticationError.self) { try verifier.cachedCaller(token, now: later) }
-    await #expect(throws: AuthenticationError.self) { try await verifier.verify(token, now: later) }
+    #expect(throws: AuthenticationError.self) { try verifier.verify(token, now: later) }
     // A token that differs in one character is not the remembered one.
     var tampered = Array(token)
     tampered[tampered.count - 2] = tampered[tampered.count - 2] == "A" ? "B" : "A"
     #expect(try verifier.cachedCaller(String(tampered)) == nil)
-    #expect(await reason(verifier, String(tampered)) != nil)
+    #expect(reason(verifier, String(tampered)) != nil)
   }
 
   @Test func rememberedTokensAreBounded() {
@@ -214,7 +212,7 @@ func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
     #expect(tokens.entry(for: "d") != nil)
   }
 
-  @Test func jwksKeysAreChosenByKid() async throws {
+  @Test func jwksKeysAreChosenByKid() throws {
     let signers = [
       "k1": try OpenSSLSigner(.p256), "k2": try OpenSSLSigner(.ed25519),
       "k3": try OpenSSLSigner(.rsa, privatePEM: testRSAPrivateKeyPEM),
@@ -223,19 +221,19 @@ func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
     // A provider's encryption key is left out, not refused.
     let encryption = #"{"kty":"RSA","kid":"e1","use":"enc","n":"AQAB","e":"AQAB"}"#
     let jwks = #"{"keys":[\#((members + [encryption]).joined(separator: ","))]}"#
-    let verifier = try await verifier { $0.jwksJSON = jwks }
+    let verifier = try verifier { $0.jwksJSON = jwks }
     for (kid, signer) in signers {
       let token = try signer.token(claims(), header: ["kid": kid])
-      #expect(try await verifier.verify(token).id == "alice", "\(kid)")
+      #expect(try verifier.verify(token).id == "alice", "\(kid)")
     }
     let unknownKid = try signers["k1"]!.token(claims(), header: ["kid": "k4"])
-    #expect(await reason(verifier, unknownKid)?.contains("key id") == true)
+    #expect(reason(verifier, unknownKid)?.contains("key id") == true)
     // k1's signature under k2's name: k2 is an Ed25519 key, which ES256 never reaches.
     let wrongKid = try signers["k1"]!.token(claims(), header: ["kid": "k2"])
-    #expect(await reason(verifier, wrongKid)?.contains("key id") == true)
+    #expect(reason(verifier, wrongKid)?.contains("key id") == true)
   }
 
-  @Test func keysChatdCannotTrustAreRefused() async throws {
+  @Test func keysChatdCannotTrustAreRefused() throws {
     let weak = try OpenSSLSigner.openssl([
       "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024",
     ])
@@ -247,8 +245,8 @@ func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
       weakPublic, try publicPEM(ofPrivate: p384), String(decoding: weak, as: UTF8.self),
       testRSAPrivateKeyPEM,
     ] {
-      await #expect(throws: IdentitySetupError.self) {
-        try await verifier { $0.publicKeyPEMs = [pem] }
+      #expect(throws: IdentitySetupError.self) {
+        try verifier { $0.publicKeyPEMs = [pem] }
       }
     }
     let offCurve = CompactJWS.base64URL(Array(repeating: UInt8(7), count: 32))
@@ -261,29 +259,29 @@ func reason(_ verifier: TokenVerifier, _ token: String) async -> String? {
       #"{"kty":"EC","crv":"P-256","x":"\#(offCurve)","y":"\#(offCurve)"}"#,
       #"{"kty":"RSA","kid":"a","alg":"RS512","n":"AQAB","e":"AQAB"}"#,
     ] {
-      await #expect(throws: IdentitySetupError.self, "\(member)") {
-        try await verifier { $0.jwksJSON = #"{"keys":[\#(member)]}"# }
+      #expect(throws: IdentitySetupError.self, "\(member)") {
+        try verifier { $0.jwksJSON = #"{"keys":[\#(member)]}"# }
       }
     }
   }
 
-  @Test func badConfigurationIsRefused() async throws {
-    await #expect(throws: IdentitySetupError.self) { try await verifier { _ in } }
-    await #expect(throws: IdentitySetupError.self) {
-      try await verifier { $0.hmacSecrets = ["short"] }
+  @Test func badConfigurationIsRefused() throws {
+    #expect(throws: IdentitySetupError.self) { try verifier { _ in } }
+    #expect(throws: IdentitySetupError.self) {
+      try verifier { $0.hmacSecrets = ["short"] }
     }
-    await #expect(throws: IdentitySetupError.self) {
-      try await verifier {
+    #expect(throws: IdentitySetupError.self) {
+      try verifier {
         $0.publicKeyPEMs = ["-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"]
       }
     }
   }
 
   @Test func mintedTokensVerify() async throws {
-    let verifier = try await verifier { $0.hmacSecrets = [secret] }
+    let verifier = try verifier { $0.hmacSecrets = [secret] }
     let token = try await TokenMinter(secret: secret).mint(
       user: "bob", name: "Bob", role: "service")
-    #expect(try await verifier.verify(token) == Caller(id: "bob", name: "Bob", role: .service))
+    #expect(try verifier.verify(token) == Caller(id: "bob", name: "Bob", role: .service))
   }
 }
 
