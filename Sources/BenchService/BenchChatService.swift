@@ -16,7 +16,7 @@ public import ServiceLifecycle
 /// serves it only with `--enable-bench-service` (off by default).
 public final class BenchChatService: Bench_V1_Chat.ServiceProtocol, Service, Sendable {
   private let rooms: BenchRooms
-  private let hub: FeedHub<BenchRooms>
+  private let hub: FeedHub
 
   /// - Parameter historyPerRoom: events each room keeps for subscribers that fall behind
   ///   (their queue overflowed) to catch up from; one further behind fails with

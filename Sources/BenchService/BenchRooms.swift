@@ -2,9 +2,6 @@ import EventFanout
 import RPCCore
 import Synchronization
 
-/// What the hub needs to know about a bench event beyond its bytes: nothing.
-struct BenchNote: Sendable {}
-
 /// Every room's seq and its last events, in memory: the hub's feed source. The hub reads each
 /// new event from here once (after `announce`) and hands the same encoded bytes to every
 /// subscriber; a subscriber whose queue overflowed reads from here where it left off.
@@ -32,9 +29,9 @@ final class BenchRooms: FeedSource {
   }
 
   func items(of roomID: String, after seq: UInt64, limit: Int) async throws
-    -> [FeedItem<BenchNote>]
+    -> [FeedItem]
   {
-    let page = shard(roomID).rooms.withLock { rooms -> [FeedItem<BenchNote>]? in
+    let page = shard(roomID).rooms.withLock { rooms -> [FeedItem]? in
       guard let room = rooms[roomID] else { return [] }
       return room.items(after: seq, limit: limit)
     }
@@ -67,11 +64,11 @@ final class BenchRooms: FeedSource {
 /// One room: its last seq and a ring of its last events (seq s at index (s - 1) % capacity).
 struct RoomLog {
   private(set) var lastSeq: UInt64 = 0
-  private var ring: [FeedItem<BenchNote>] = []
+  private var ring: [FeedItem] = []
 
   mutating func append(capacity: Int, _ encode: (UInt64) -> EncodedMessage) -> UInt64 {
     lastSeq += 1
-    let item = FeedItem(seq: lastSeq, message: encode(lastSeq), note: BenchNote())
+    let item = FeedItem(seq: lastSeq, message: encode(lastSeq))
     if ring.count < capacity {
       ring.append(item)
     } else {
@@ -81,7 +78,7 @@ struct RoomLog {
   }
 
   /// The events after `seq`, at most `limit`; nil when the ring no longer holds the first.
-  func items(after seq: UInt64, limit: Int) -> [FeedItem<BenchNote>]? {
+  func items(after seq: UInt64, limit: Int) -> [FeedItem]? {
     guard seq < lastSeq, limit > 0 else { return [] }
     let oldest = lastSeq - UInt64(ring.count) + 1
     guard seq + 1 >= oldest else { return nil }

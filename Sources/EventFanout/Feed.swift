@@ -4,8 +4,7 @@ import Synchronization
 /// One feed (a room's event log, a user's notification log) with its live subscribers on
 /// this process. The feed reads each new event from the source once, keeps the last few, and
 /// queues the same encoded bytes for every live subscriber.
-final class Feed<Source: FeedSource>: Sendable {
-  typealias Note = Source.Note
+final class Feed: Sendable {
   typealias Waiter = CheckedContinuation<Void, any Error>
 
   let key: String
@@ -22,14 +21,14 @@ final class Feed<Source: FeedSource>: Sendable {
     var fetchProgress: ContinuousClock.Instant = .now
     /// Which read is current: a read the watchdog replaced keeps running but is ignored.
     var fetchGeneration: UInt64 = 0
-    var recent: RecentItems<Note>
+    var recent: RecentItems
     /// Live subscribers whose task takes every event from their queue.
-    var subscribers: [ObjectIdentifier: FeedSubscription<Source>] = [:]
+    var subscribers: [ObjectIdentifier: FeedSubscription] = [:]
     /// Subscribers that take events directly on their lane, by lane: one job per lane and
     /// event writes to all of them.
     var lanes: [ObjectIdentifier: LaneGroup] = [:]
     /// Replay reads under way, by the seq they start after.
-    var pages: [UInt64: Task<[FeedItem<Note>], any Error>] = [:]
+    var pages: [UInt64: Task<[FeedItem], any Error>] = [:]
   }
 
   /// `publish` and `Accepted.deliver` each write their own loop over a group's members: one
@@ -37,7 +36,7 @@ final class Feed<Source: FeedSource>: Sendable {
   /// subscribers (docs/benchmarks.md, "session 6").
   struct LaneGroup {
     let lane: any WriteLane
-    var members: [ObjectIdentifier: FeedSubscription<Source>] = [:]
+    var members: [ObjectIdentifier: FeedSubscription] = [:]
   }
 
   init(key: String, recentCapacity: Int) {
@@ -48,7 +47,7 @@ final class Feed<Source: FeedSource>: Sendable {
   /// A subscriber at the end of its replay, after `seq`, joins: it goes live with the recent
   /// events it lacks (returned), or gets nil when the feed is further ahead than its memory
   /// (the subscriber reads another page from the source).
-  func join(_ subscription: FeedSubscription<Source>, after seq: UInt64) -> [FeedItem<Note>]? {
+  func join(_ subscription: FeedSubscription, after seq: UInt64) -> [FeedItem]? {
     join(subscription, after: seq, replayed: true)
   }
 
@@ -57,16 +56,16 @@ final class Feed<Source: FeedSource>: Sendable {
   /// the feed's position will be announced to it, so nothing can fall between. Nil otherwise
   /// (the subscriber replays from the source). A reconnect storm near the live edge thus costs
   /// no database reads for replay.
-  func joinFromMemory(_ subscription: FeedSubscription<Source>, after seq: UInt64)
-    -> [FeedItem<Note>]?
+  func joinFromMemory(_ subscription: FeedSubscription, after seq: UInt64)
+    -> [FeedItem]?
   {
     join(subscription, after: seq, replayed: false)
   }
 
-  private func join(_ subscription: FeedSubscription<Source>, after seq: UInt64, replayed: Bool)
-    -> [FeedItem<Note>]?
+  private func join(_ subscription: FeedSubscription, after seq: UInt64, replayed: Bool)
+    -> [FeedItem]?
   {
-    let (recent, fetch) = state.withLock { state -> ([FeedItem<Note>]?, UInt64?) in
+    let (recent, fetch) = state.withLock { state -> ([FeedItem]?, UInt64?) in
       if !replayed, state.loadedSeq == nil { return (nil, nil) }
       guard let loaded = state.loadedSeq, loaded > seq else {
         // The replay read the source after the feed existed, so any later event will be
@@ -90,7 +89,7 @@ final class Feed<Source: FeedSource>: Sendable {
   }
 
   /// Moves a subscriber to its lane's group (`FeedSubscription.deliverDirectly`).
-  func attach(_ subscription: FeedSubscription<Source>, to lane: any WriteLane) {
+  func attach(_ subscription: FeedSubscription, to lane: any WriteLane) {
     let id = ObjectIdentifier(subscription)
     state.withLock { state in
       guard let subscription = state.subscribers.removeValue(forKey: id) else { return }
@@ -102,7 +101,7 @@ final class Feed<Source: FeedSource>: Sendable {
   /// A replay's page of the source after `seq`. Subscribers that replay from the same point at
   /// the same time (a burst of new subscriptions to a room, a reconnect storm after a restart)
   /// share one read instead of each taking a pool connection for the same rows.
-  func page(after seq: UInt64, source: Source, limit: Int) async throws -> [FeedItem<Note>] {
+  func page(after seq: UInt64, source: any FeedSource, limit: Int) async throws -> [FeedItem] {
     let read = state.withLock { state in
       if let read = state.pages[seq] { return read }
       let read = Task { try await source.items(of: key, after: seq, limit: limit) }
@@ -114,7 +113,7 @@ final class Feed<Source: FeedSource>: Sendable {
   }
 
   /// The bus announced `seq`: read up to it unless a read is already under way.
-  func announce(_ seq: UInt64, source: Source, pageSize: Int) {
+  func announce(_ seq: UInt64, source: any FeedSource, pageSize: Int) {
     let fetch = state.withLock { state -> UInt64? in
       state.knownSeq = max(state.knownSeq, seq)
       return state.startFetchIfBehind()
@@ -126,7 +125,9 @@ final class Feed<Source: FeedSource>: Sendable {
   /// way, or whose read has brought nothing for `stallTimeout`, would leave its subscribers
   /// silent (heartbeats only) until its next announcement: a new read starts, and the caller
   /// hears why. Neither should happen; this bounds the harm if a path to it remains.
-  func watch(now: ContinuousClock.Instant, stallTimeout: Duration, source: Source, pageSize: Int)
+  func watch(
+    now: ContinuousClock.Instant, stallTimeout: Duration, source: any FeedSource, pageSize: Int
+  )
     -> FeedStall?
   {
     let found = state.withLock { state -> (FeedStall, UInt64)? in
@@ -150,7 +151,7 @@ final class Feed<Source: FeedSource>: Sendable {
   }
 
   /// An ephemeral event for every live subscriber but `excluded`.
-  func publish(_ item: FeedItem<Note>, except excluded: String?) {
+  func publish(_ item: FeedItem, except excluded: String?) {
     let (waiters, lanes) = state.withLock { state in
       let waiters = state.subscribers.values.compactMap { subscription -> Waiter? in
         if let excluded, subscription.subscriber == excluded { return nil }
@@ -188,13 +189,13 @@ final class Feed<Source: FeedSource>: Sendable {
   /// Reads announced events page by page and offers each to every live subscriber, until the
   /// feed has caught up with what the bus announced. Source failures retry with backoff while
   /// anyone is subscribed.
-  private func startFetching(generation: UInt64, source: Source, pageSize: Int) {
+  private func startFetching(generation: UInt64, source: any FeedSource, pageSize: Int) {
     Task {
       var backoff = Duration.milliseconds(50)
       while let from = state.withLock({ state -> UInt64? in
         state.fetchGeneration == generation ? state.loadedSeq : nil
       }) {
-        let items: [FeedItem<Note>]
+        let items: [FeedItem]
         do {
           items = try await source.items(of: key, after: from, limit: pageSize)
         } catch {
@@ -236,7 +237,7 @@ extension Feed.State {
   }
 
   /// Every subscriber, whichever way it takes events.
-  var allSubscribers: [FeedSubscription<Source>] {
+  var allSubscribers: [FeedSubscription] {
     Array(subscribers.values) + lanes.values.flatMap(\.members.values)
   }
 
@@ -261,12 +262,12 @@ extension Feed.State {
   /// Takes a page read from the source: the events that follow `loadedSeq` go to the ring and
   /// to every live subscriber. Returns what to deliver once the lock is released and whether
   /// to read again.
-  mutating func accept(_ items: [FeedItem<Source.Note>], pageSize: Int)
-    -> (accepted: Feed<Source>.Accepted, more: Bool)
+  mutating func accept(_ items: [FeedItem], pageSize: Int)
+    -> (accepted: Feed.Accepted, more: Bool)
   {
     var loaded = loadedSeq ?? 0
     let fresh = items.drop { $0.seq <= loaded }
-    var accepted: [FeedItem<Source.Note>] = []
+    var accepted: [FeedItem] = []
     accepted.reserveCapacity(fresh.count)
     for item in fresh where item.seq == loaded + 1 {
       recent.append(item)
@@ -275,7 +276,7 @@ extension Feed.State {
     }
     loadedSeq = loaded
     fetchProgress = .now
-    var delivery = Feed<Source>.Accepted.none
+    var delivery = Feed.Accepted.none
     if !accepted.isEmpty {
       delivery.items = accepted
       delivery.waiters.reserveCapacity(subscribers.count)
@@ -297,7 +298,7 @@ extension Feed {
   /// New events to hand out once the feed's lock is released: the queued subscribers' tasks
   /// to wake, and one job per lane for the subscribers that take events there.
   struct Accepted {
-    var items: [FeedItem<Note>] = []
+    var items: [FeedItem] = []
     var waiters: [Waiter] = []
     var lanes: [LaneGroup] = []
 

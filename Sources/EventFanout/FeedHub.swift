@@ -8,15 +8,15 @@ import Synchronization
 /// the source once and hands the same encoded bytes to every live subscriber. Whatever a
 /// subscriber misses (a listener reconnect, an overflowing queue) it reads from the source,
 /// so nothing persisted is ever lost.
-public final class FeedHub<Source: FeedSource>: Sendable {
-  public typealias Note = Source.Note
+public final class FeedHub: Sendable {
 
-  public let source: Source
+  public let source: any FeedSource
   public let configuration: FeedHubConfiguration
   private let shards: [Shard]
   private let subscriptions = Atomic<Int>(0)
 
-  public init(source: Source, configuration: FeedHubConfiguration = FeedHubConfiguration()) {
+  public init(source: any FeedSource, configuration: FeedHubConfiguration = FeedHubConfiguration())
+  {
     self.source = source
     self.configuration = configuration
     shards = (0..<max(1, configuration.shards)).map { _ in Shard() }
@@ -28,7 +28,7 @@ public final class FeedHub<Source: FeedSource>: Sendable {
   /// Subscribes to feed `key` after `seq`: the subscription replays from the source, then
   /// follows the feed live.
   public func subscribe(to key: String, after seq: UInt64, subscriber: String?)
-    -> FeedSubscription<Source>
+    -> FeedSubscription
   {
     shard(key).feeds.withLock { feeds in
       let feed = feeds[key] ?? Feed(key: key, recentCapacity: configuration.recentCapacity)
@@ -48,7 +48,7 @@ public final class FeedHub<Source: FeedSource>: Sendable {
   }
 
   /// An ephemeral event (seq 0) for the live subscribers of `key`, except `excluded`.
-  public func publish(_ item: FeedItem<Note>, to key: String, except excluded: String? = nil) {
+  public func publish(_ item: FeedItem, to key: String, except excluded: String? = nil) {
     guard let feed = shard(key).feeds.withLock({ $0[key] }) else { return }
     feed.publish(item, except: excluded)
   }
@@ -142,7 +142,7 @@ public final class FeedHub<Source: FeedSource>: Sendable {
     }
   }
 
-  func remove(_ subscription: FeedSubscription<Source>) {
+  func remove(_ subscription: FeedSubscription) {
     let key = subscription.key
     let removed = shard(key).feeds.withLock { feeds in
       let feed = subscription.feed
@@ -160,14 +160,14 @@ public final class FeedHub<Source: FeedSource>: Sendable {
 
   /// A lock over some of the feeds (a class: a `Mutex` cannot live in an array).
   private final class Shard: Sendable {
-    let feeds = Mutex<[String: Feed<Source>]>([:])
+    let feeds = Mutex<[String: Feed]>([:])
   }
 
   private func shard(_ key: String) -> Shard {
     shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
   }
 
-  private func allFeeds() -> [Feed<Source>] {
+  private func allFeeds() -> [Feed] {
     shards.flatMap { shard in shard.feeds.withLock { Array($0.values) } }
   }
 }

@@ -7,15 +7,14 @@ import Synchronization
 ///
 /// - Important: call `close()` when the stream ends (a `defer` in the handler); it removes
 ///   the subscription from its feed at once.
-public final class FeedSubscription<Source: FeedSource>: Sendable {
-  public typealias Note = Source.Note
+public final class FeedSubscription: Sendable {
 
   /// The key of the feed.
   public let key: String
   /// Who subscribed (ephemeral events can exclude their author), nil for services.
   public let subscriber: String?
-  let hub: FeedHub<Source>
-  let feed: Feed<Source>
+  let hub: FeedHub
+  let feed: Feed
   let state: Mutex<State>
 
   enum Phase {
@@ -29,7 +28,7 @@ public final class FeedSubscription<Source: FeedSource>: Sendable {
 
   struct State {
     var phase = Phase.replaying
-    var queue: [FeedItem<Note>] = []
+    var queue: [FeedItem] = []
     var queuedBytes = 0
     /// The last seq handed to the consumer.
     var handedSeq: UInt64
@@ -41,14 +40,14 @@ public final class FeedSubscription<Source: FeedSource>: Sendable {
     var cancelled = false
     var waiter: CheckedContinuation<Void, any Error>?
     /// Takes live events on the consumer's lane (`deliverDirectly(on:_:)`), nil for none.
-    var direct: (@Sendable (FeedItem<Note>) -> DirectDelivery)?
+    var direct: (@Sendable (FeedItem) -> DirectDelivery)?
     /// The consumer waits with nothing queued: the lane may hand it events directly. Only
     /// while armed, so events handed directly never pass ones the consumer is still writing.
     var armed = false
   }
 
   init(
-    key: String, after seq: UInt64, subscriber: String?, hub: FeedHub<Source>, feed: Feed<Source>
+    key: String, after seq: UInt64, subscriber: String?, hub: FeedHub, feed: Feed
   ) {
     self.key = key
     self.subscriber = subscriber
@@ -61,7 +60,7 @@ public final class FeedSubscription<Source: FeedSource>: Sendable {
   /// heartbeats. Waits while there is nothing to send. Returns [] when the hub ended the
   /// subscription cleanly; throws when it ended it with an error, when the task is cancelled
   /// or when the source fails during a replay.
-  public func next() async throws -> [FeedOutput<Note>] {
+  public func next() async throws -> [FeedOutput] {
     while true {
       switch state.withLock({ $0.nextStep() }) {
       case .finish(let error?): throw error
@@ -87,7 +86,7 @@ public final class FeedSubscription<Source: FeedSource>: Sendable {
   /// Call it once, before the first `next()`. `take` runs on `lane` with the subscription's
   /// lock held: it must write and return, never call back into the subscription.
   public func deliverDirectly(
-    on lane: any WriteLane, _ take: @escaping @Sendable (FeedItem<Note>) -> DirectDelivery
+    on lane: any WriteLane, _ take: @escaping @Sendable (FeedItem) -> DirectDelivery
   ) {
     state.withLock { $0.direct = take }
     feed.attach(self, to: lane)
@@ -95,7 +94,7 @@ public final class FeedSubscription<Source: FeedSource>: Sendable {
 
   /// One page from the source; at its end, an attempt to join the live feed. Nil when there
   /// is nothing to hand out yet (the feed is ahead of what the page showed: read again).
-  private func replay(after seq: UInt64) async throws -> [FeedOutput<Note>]? {
+  private func replay(after seq: UInt64) async throws -> [FeedOutput]? {
     if let recent = feed.joinFromMemory(self, after: seq) {
       let outputs = joined(recent, after: seq)
       return outputs.isEmpty ? nil : outputs
@@ -116,7 +115,7 @@ public final class FeedSubscription<Source: FeedSource>: Sendable {
 
   /// The outputs of a join: the recent events the feed queued first, and `synced` the first
   /// time.
-  private func joined(_ recent: [FeedItem<Note>], after seq: UInt64) -> [FeedOutput<Note>] {
+  private func joined(_ recent: [FeedItem], after seq: UInt64) -> [FeedOutput] {
     var outputs = recent.map(FeedOutput.item)
     let firstSync = state.withLock { state in
       defer { state.synced = true }
@@ -153,7 +152,7 @@ public final class FeedSubscription<Source: FeedSource>: Sendable {
 extension FeedSubscription {
   /// Queues sequenced events for a live subscriber. Returns the waiter to resume (after the
   /// locks are released).
-  func offer(_ items: some Collection<FeedItem<Note>>) -> CheckedContinuation<Void, any Error>? {
+  func offer(_ items: some Collection<FeedItem>) -> CheckedContinuation<Void, any Error>? {
     let limits = hub.configuration
     return state.withLock { state in
       guard case .live = state.phase else { return nil }
@@ -164,7 +163,7 @@ extension FeedSubscription {
 
   /// Queues an ephemeral event; dropped when the subscriber is not live or its queue is full
   /// (ephemeral events are never replayed, so dropping one loses nothing persisted).
-  func offerEphemeral(_ item: FeedItem<Note>) -> CheckedContinuation<Void, any Error>? {
+  func offerEphemeral(_ item: FeedItem) -> CheckedContinuation<Void, any Error>? {
     let limits = hub.configuration
     return state.withLock { state -> CheckedContinuation<Void, any Error>? in
       guard case .live = state.phase else { return nil }
@@ -174,7 +173,7 @@ extension FeedSubscription {
 
   /// On the lane: sequenced events go straight to the consumer while it is armed, and are
   /// queued (waking it) from the first one it defers, or when it is not armed.
-  func deliverOnLane(_ items: [FeedItem<Note>], now: ContinuousClock.Instant)
+  func deliverOnLane(_ items: [FeedItem], now: ContinuousClock.Instant)
     -> CheckedContinuation<Void, any Error>?
   {
     let limits = hub.configuration
@@ -207,7 +206,7 @@ extension FeedSubscription {
   }
 
   /// On the lane: an ephemeral event straight to an armed consumer, else as `offerEphemeral`.
-  func deliverEphemeralOnLane(_ item: FeedItem<Note>, now: ContinuousClock.Instant)
+  func deliverEphemeralOnLane(_ item: FeedItem, now: ContinuousClock.Instant)
     -> CheckedContinuation<Void, any Error>?
   {
     let limits = hub.configuration
@@ -264,7 +263,7 @@ extension FeedSubscription {
 extension FeedSubscription.State {
   enum Step {
     case finish((any Error)?)
-    case deliver([FeedOutput<Source.Note>])
+    case deliver([FeedOutput])
     case replay(after: UInt64)
     case wait
   }
@@ -278,7 +277,7 @@ extension FeedSubscription.State {
 
   /// Queues sequenced events after `queuedSeq`; falls behind on a gap or past the limits.
   mutating func enqueue(
-    _ items: some Collection<FeedItem<Source.Note>>, limits: FeedHubConfiguration
+    _ items: some Collection<FeedItem>, limits: FeedHubConfiguration
   ) {
     for item in items where item.seq > queuedSeq {
       guard item.seq == queuedSeq + 1 else {
@@ -295,7 +294,7 @@ extension FeedSubscription.State {
   }
 
   /// Queues an ephemeral event if the queue has room; false when it was dropped.
-  mutating func enqueueEphemeral(_ item: FeedItem<Source.Note>, limits: FeedHubConfiguration)
+  mutating func enqueueEphemeral(_ item: FeedItem, limits: FeedHubConfiguration)
     -> Bool
   {
     guard queue.count < limits.subscriberQueueItems,

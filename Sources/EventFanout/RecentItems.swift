@@ -1,6 +1,6 @@
 /// A feed's last events in a fixed-size ring; sequenced events only, without gaps.
-struct RecentItems<Note: Sendable> {
-  private var slots: [FeedItem<Note>?]
+struct RecentItems {
+  private var slots: [FeedItem?]
   private var start = 0
   private(set) var count = 0
 
@@ -8,7 +8,7 @@ struct RecentItems<Note: Sendable> {
     slots = Array(repeating: nil, count: max(1, capacity))
   }
 
-  mutating func append(_ item: FeedItem<Note>) {
+  mutating func append(_ item: FeedItem) {
     let capacity = slots.count
     if count < capacity {
       slots[(start + count) % capacity] = item
@@ -20,7 +20,7 @@ struct RecentItems<Note: Sendable> {
   }
 
   /// The events with seq > `seq`; nil when the ring no longer holds seq + 1.
-  func after(_ seq: UInt64) -> [FeedItem<Note>]? {
+  func after(_ seq: UInt64) -> [FeedItem]? {
     guard count > 0, let first = slots[start]?.seq else { return nil }
     guard seq + 1 >= first else { return nil }
     let skip = Int(min(UInt64(count), seq + 1 - first))

@@ -86,7 +86,7 @@ import Testing
     try await anaSubscription.waitUntilArmed()
     try await benSubscription.waitUntilArmed()
 
-    let typing = FeedItem(seq: 0, message: EncodedMessage(bytes: [1]), note: "typing")
+    let typing = FeedItem(seq: 0, message: EncodedMessage(bytes: [1]), note: Label("typing"))
     hub.publish(typing, to: "room", except: "ana")
     try await ben.wait(writes: 1)
     #expect(ben.writes.withLock { $0.map(\.seq) } == [0])
@@ -127,8 +127,8 @@ final class RecordingStream: Sendable {
   /// When false, the stream is backed up: the lane's writes are deferred to the task.
   let accepting = Atomic<Bool>(true)
 
-  func subscribe(_ hub: FeedHub<MemoryLog>, after seq: UInt64, as subscriber: String? = nil)
-    -> FeedSubscription<MemoryLog>
+  func subscribe(_ hub: FeedHub, after seq: UInt64, as subscriber: String? = nil)
+    -> FeedSubscription
   {
     let subscription = hub.subscribe(to: "room", after: seq, subscriber: subscriber)
     subscription.deliverDirectly(on: lane) { [self] item in
@@ -146,7 +146,7 @@ final class RecordingStream: Sendable {
 
   /// Subscribes, reads the replay up to `synced`, then runs the task's loop beside `body`.
   func follow(
-    _ hub: FeedHub<MemoryLog>, _ body: (FeedSubscription<MemoryLog>) async throws -> Void
+    _ hub: FeedHub, _ body: (FeedSubscription) async throws -> Void
   ) async throws {
     let subscription = subscribe(hub, after: 0)
     defer { subscription.close() }
@@ -156,12 +156,12 @@ final class RecordingStream: Sendable {
     try await body(subscription)
   }
 
-  func readUntilSynced(_ subscription: FeedSubscription<MemoryLog>) async throws {
+  func readUntilSynced(_ subscription: FeedSubscription) async throws {
     _ = try await subscription.collect { !$0.syncedAt().isEmpty }
   }
 
   /// The task's loop: writes whatever `next()` hands out, until cancelled.
-  func consume(_ subscription: FeedSubscription<MemoryLog>) -> Task<Void, any Error> {
+  func consume(_ subscription: FeedSubscription) -> Task<Void, any Error> {
     Task {
       while true {
         for output in try await subscription.next() {

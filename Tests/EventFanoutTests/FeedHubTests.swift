@@ -181,13 +181,13 @@ import Testing
     _ = try await ana.collect { !$0.syncedAt().isEmpty }
     _ = try await ben.collect { !$0.syncedAt().isEmpty }
 
-    let typing = FeedItem(seq: 0, message: EncodedMessage(bytes: [1]), note: "typing")
+    let typing = FeedItem(seq: 0, message: EncodedMessage(bytes: [1]), note: Label("typing"))
     hub.publish(typing, to: "room", except: "ana")
     hub.announce("room", seq: log.append("room"))
 
     let benSees = try await ben.collect { $0.seqs() == [1] }
     #expect(benSees.count == 2)
-    if case .item(let first) = benSees.first { #expect(first.note == "typing") }
+    if case .item(let first) = benSees.first { #expect((first.note as? Label)?.text == "typing") }
     let anaSees = try await ana.collect { $0.seqs() == [1] }
     #expect(anaSees.count == 1, "the author does not get their own typing event")
   }

@@ -6,8 +6,6 @@ import Synchronization
 /// announces (or, to test recovery, does not). The real source is the database, tested in
 /// the interop suite.
 final class MemoryLog: FeedSource, Sendable {
-  typealias Note = String
-
   private let logs = Mutex<[String: [UInt64]]>([:])
   let reads = Atomic<Int>(0)
   /// How long each read takes (a database round trip, for tests of concurrent replays).
@@ -36,7 +34,7 @@ final class MemoryLog: FeedSource, Sendable {
     logs.withLock { UInt64($0[key]?.count ?? 0) }
   }
 
-  func items(of key: String, after seq: UInt64, limit: Int) async throws -> [FeedItem<String>] {
+  func items(of key: String, after seq: UInt64, limit: Int) async throws -> [FeedItem] {
     reads.add(1, ordering: .relaxed)
     if hangingReads.load(ordering: .relaxed) > 0 {
       hangingReads.subtract(1, ordering: .relaxed)
@@ -57,15 +55,21 @@ final class MemoryLog: FeedSource, Sendable {
     }
   }
 
-  static func item(_ seq: UInt64) -> FeedItem<String> {
-    FeedItem(seq: seq, message: EncodedMessage(bytes: Array("event \(seq)".utf8)), note: "")
+  static func item(_ seq: UInt64) -> FeedItem {
+    FeedItem(seq: seq, message: EncodedMessage(bytes: Array("event \(seq)".utf8)))
   }
+}
+
+/// A note the tests attach to an event and read back.
+final class Label: FeedNote {
+  let text: String
+  init(_ text: String) { self.text = text }
 }
 
 extension FeedSubscription {
   /// Reads outputs until `done` says stop; returns the seqs of the events and the outputs.
-  func collect(until done: ([FeedOutput<Note>]) -> Bool) async throws -> [FeedOutput<Note>] {
-    var all: [FeedOutput<Note>] = []
+  func collect(until done: ([FeedOutput]) -> Bool) async throws -> [FeedOutput] {
+    var all: [FeedOutput] = []
     while !done(all) {
       let outputs = try await next()
       if outputs.isEmpty { break }
@@ -76,14 +80,14 @@ extension FeedSubscription {
 }
 
 extension Array {
-  func seqs<Note>() -> [UInt64] where Element == FeedOutput<Note> {
+  func seqs() -> [UInt64] where Element == FeedOutput {
     compactMap {
       if case .item(let item) = $0, item.seq != 0 { return item.seq }
       return nil
     }
   }
 
-  func syncedAt<Note>() -> [UInt64] where Element == FeedOutput<Note> {
+  func syncedAt() -> [UInt64] where Element == FeedOutput {
     compactMap {
       if case .synced(let seq) = $0 { return seq }
       return nil

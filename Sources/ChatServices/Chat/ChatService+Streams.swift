@@ -57,20 +57,20 @@ extension ChatService {
   /// Writes a room subscription's outputs until it ends; a member whose membership ends
   /// gets the `member_left` event, then NOT_FOUND.
   private func forward(
-    _ subscription: FeedSubscription<RoomFeedSource>, to response: RPCWriter<Chat_V1_RoomEvent>,
+    _ subscription: FeedSubscription, to response: RPCWriter<Chat_V1_RoomEvent>,
     roomID: String, member: String?
   ) async throws {
     let delivered = member.map { realtime.deliveries.openPointer(roomID: roomID, user: $0) }
     defer { delivered.map(realtime.deliveries.close) }
     // A message of another member written to the stream moves the member's delivered pointer.
-    let wrote: @Sendable (FeedItem<EventNote>) -> Void = { item in
-      if case .message(_, let seq, let sender) = item.note, sender != member {
-        delivered?.delivered.store(seq, ordering: .relaxed)
+    let wrote: @Sendable (FeedItem) -> Void = { item in
+      if let note = item.note as? MessageNote, note.senderID != member {
+        delivered?.delivered.store(note.seq, ordering: .relaxed)
       }
     }
-    let endsStream: @Sendable (FeedItem<EventNote>) -> Bool = { item in
-      if case .memberLeft(let user) = item.note { return user == member }
-      return false
+    let endsStream: @Sendable (FeedItem) -> Bool = { item in
+      guard let left = item.note as? MemberLeftNote else { return false }
+      return left.userID == member
     }
     if let direct = response.direct {
       subscription.deliverDirectly(on: direct.lane) { item in
@@ -104,14 +104,14 @@ extension ChatService {
 
   /// Writes a user subscription's outputs until it ends.
   private func forward(
-    _ subscription: FeedSubscription<NotificationFeedSource>,
+    _ subscription: FeedSubscription,
     to response: RPCWriter<Chat_V1_UserEvent>, user: String
   ) async throws {
     // Another member's message written to the stream is delivered to the user.
     let deliveries = realtime.deliveries
-    let wrote: @Sendable (FeedItem<EventNote>) -> Void = { item in
-      if case .message(let room, let seq, let sender) = item.note, sender != user {
-        deliveries.record(roomID: room, user: user, seq: seq)
+    let wrote: @Sendable (FeedItem) -> Void = { item in
+      if let note = item.note as? MessageNote, note.senderID != user {
+        deliveries.record(roomID: note.roomID, user: user, seq: note.seq)
       }
     }
     if let direct = response.direct {

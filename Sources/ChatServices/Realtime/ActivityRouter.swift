@@ -14,7 +14,7 @@ import Synchronization
 /// conversation list reloads with ListRooms), never a persisted notification.
 final class ActivityRouter: Sendable {
   let store: Store
-  let users: FeedHub<NotificationFeedSource>
+  let users: FeedHub
   let logger: Logger
   private let state = Mutex(State())
 
@@ -37,7 +37,7 @@ final class ActivityRouter: Sendable {
     }
   }
 
-  init(store: Store, users: FeedHub<NotificationFeedSource>, logger: Logger) {
+  init(store: Store, users: FeedHub, logger: Logger) {
     self.store = store
     self.users = users
     self.logger = logger
@@ -119,7 +119,7 @@ final class ActivityRouter: Sendable {
       do {
         for activity in try await store.events.activity(events: events, users: users) {
           let message = Chat_V1_Message(activity.message)
-          let note = EventNote.message(
+          let note = MessageNote(
             roomID: message.roomId, seq: message.seq, senderID: activity.message.senderID)
           for user in interested[message.roomId] ?? [] {
             guard let unread = activity.unreadCounts[user] else { continue }
@@ -137,7 +137,8 @@ final class ActivityRouter: Sendable {
   }
 
   private func publish(
-    _ event: Chat_V1_UserEvent.Event, to user: String, note: EventNote, at: Date = Date()
+    _ event: Chat_V1_UserEvent.Event, to user: String, note: (any FeedNote)? = nil,
+    at: Date = Date()
   ) {
     var message = Chat_V1_UserEvent()
     message.at = Google_Protobuf_Timestamp(date: at)

@@ -8,8 +8,7 @@ import StandardProtos
 struct RoomFeedSource: FeedSource {
   let store: Store
 
-  func items(of roomID: String, after seq: UInt64, limit: Int) async throws -> [FeedItem<EventNote>]
-  {
+  func items(of roomID: String, after seq: UInt64, limit: Int) async throws -> [FeedItem] {
     let page = try await store.events.page(
       roomID: roomID, after: Int64(clamping: seq), limit: limit)
     return try await RoomEventEncoder(store: store).events(page).map { event, note in
@@ -26,13 +25,13 @@ struct RoomFeedSource: FeedSource {
 struct NotificationFeedSource: FeedSource {
   let store: Store
 
-  func items(of user: String, after seq: UInt64, limit: Int) async throws -> [FeedItem<EventNote>] {
+  func items(of user: String, after seq: UInt64, limit: Int) async throws -> [FeedItem] {
     try await store.notifications.after(user: user, seq: Int64(clamping: seq), limit: limit).map {
       var event = Chat_V1_UserEvent()
       event.seq = UInt64(max(0, $0.seq))
       event.at = Google_Protobuf_Timestamp(date: $0.createdAt)
       event.event = .notification(Social_V1_Notification($0))
-      return FeedItem(seq: event.seq, message: EncodedMessage(event), note: .none)
+      return FeedItem(seq: event.seq, message: EncodedMessage(event))
     }
   }
 

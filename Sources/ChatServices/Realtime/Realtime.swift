@@ -12,8 +12,8 @@ public import ServiceLifecycle
 public final class Realtime: Service, Sendable {
   let store: Store
   let configuration: RealtimeConfiguration
-  let rooms: FeedHub<RoomFeedSource>
-  let users: FeedHub<NotificationFeedSource>
+  let rooms: FeedHub
+  let users: FeedHub
   let activity: ActivityRouter
   let typing: TypingTracker
   let deliveries: DeliveryRecorder
@@ -95,7 +95,7 @@ public final class Realtime: Service, Sendable {
 
   /// The hub's watchdog and periodic position checks. A stall found is a bug somewhere on the
   /// way from the bus to the feed: logged as an error (with the feed's positions) and counted.
-  private func watch<Source: FeedSource>(_ hub: FeedHub<Source>) async {
+  private func watch(_ hub: FeedHub) async {
     let logger = self.logger
     let stalls = self.stalls
     await withDiscardingTaskGroup { group in

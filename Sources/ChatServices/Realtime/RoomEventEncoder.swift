@@ -1,5 +1,6 @@
 import ChatProtos
 import ChatStore
+import EventFanout
 import Foundation
 import StandardProtos
 
@@ -8,7 +9,9 @@ import StandardProtos
 struct RoomEventEncoder: Sendable {
   let store: Store
 
-  func events(_ page: RoomEventPage) async throws -> [(event: Chat_V1_RoomEvent, note: EventNote)] {
+  func events(_ page: RoomEventPage) async throws -> [(
+    event: Chat_V1_RoomEvent, note: (any FeedNote)?
+  )] {
     var rooms: [String: Chat_V1_Room] = [:]
     for event in page.events where event.kind == .roomUpdated && rooms[event.roomID] == nil {
       if let summary = try await store.rooms.room(id: event.roomID, viewer: nil) {
@@ -21,13 +24,13 @@ struct RoomEventEncoder: Sendable {
       message.roomId = event.roomID
       message.at = Google_Protobuf_Timestamp(date: event.createdAt)
       message.cursor = event.cursor?.description ?? ""
-      var note = EventNote.none
+      var note: (any FeedNote)?
       let subject = event.subjectUserID ?? ""
       switch event.kind {
       case .messageCreated:
         let body = self.message(event, page)
         message.event = .messageCreated(body)
-        note = .message(roomID: event.roomID, seq: message.seq, senderID: event.actorID)
+        note = MessageNote(roomID: event.roomID, seq: message.seq, senderID: event.actorID)
       case .messageUpdated: message.event = .messageUpdated(self.message(event, page))
       case .messageDeleted: message.event = .messageDeleted(self.message(event, page))
       case .reactionChanged: message.event = .reactionChanged(self.message(event, page))
@@ -44,7 +47,7 @@ struct RoomEventEncoder: Sendable {
       case .memberJoined: message.event = .memberJoined(change(event, page))
       case .memberLeft:
         message.event = .memberLeft(change(event, page))
-        note = .memberLeft(userID: subject)
+        note = MemberLeftNote(userID: subject)
       case .roomUpdated:
         message.event = .roomUpdated(rooms[event.roomID] ?? Chat_V1_Room(id: event.roomID))
       }

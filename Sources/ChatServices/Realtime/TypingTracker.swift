@@ -8,7 +8,7 @@ import Synchronization
 /// Typing indicators: never persisted, relayed between instances over the bus, and expired
 /// here (each instance expires what it relayed) when not renewed within their lifetime.
 final class TypingTracker: Sendable {
-  let rooms: FeedHub<RoomFeedSource>
+  let rooms: FeedHub
   let lifetime: Duration
   private let typing = Mutex<[Key: ContinuousClock.Instant]>([:])
 
@@ -17,7 +17,7 @@ final class TypingTracker: Sendable {
     var user: String
   }
 
-  init(rooms: FeedHub<RoomFeedSource>, lifetime: Duration) {
+  init(rooms: FeedHub, lifetime: Duration) {
     self.rooms = rooms
     self.lifetime = lifetime
   }
