@@ -73,9 +73,19 @@ struct MessageDeframer {
 
 /// Messages waiting to be sent on a stream, framed on the fly as nghttp2 reads them: no
 /// intermediate buffer and no copy beyond the one into nghttp2's frame.
+///
+/// The message being read lives in the struct itself, and only those behind it in an array:
+/// a fan-out stream holds one message at a time, and its own array would be one more cold
+/// cache line per delivery (the first load of `read` was 85% of its samples at 5,000
+/// subscribers; docs/benchmarks.md, "session 9").
 struct OutboundMessages {
-  private var messages: [(payload: [UInt8], compressed: Bool)] = []
-  private var head = 0
+  private typealias Message = (payload: [UInt8], compressed: Bool)
+
+  /// The message being read; nil when nothing is pending.
+  private var current: Message?
+  /// Messages after `current`, in order, from `next` on.
+  private var later: [Message] = []
+  private var next = 0
   /// Bytes of the current message's frame (prefix included) already read.
   private var offset = 0
   private(set) var pendingBytes = 0
@@ -83,26 +93,22 @@ struct OutboundMessages {
   var isEmpty: Bool { pendingBytes == 0 }
 
   mutating func append(_ payload: [UInt8], compressed: Bool) {
-    messages.append((payload, compressed))
+    if current == nil {
+      current = (payload, compressed)
+    } else {
+      later.append((payload, compressed))
+    }
     pendingBytes += 5 + payload.count
   }
 
   /// Copies up to `buffer.count` framed bytes; returns how many.
   mutating func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
     var written = 0
-    while written < buffer.count, head < messages.count {
-      let (payload, compressed) = messages[head]
-      if offset < 5 {
-        let length = UInt32(payload.count)
-        let prefix: [UInt8] = [
-          compressed ? 1 : 0, UInt8(length >> 24), UInt8(truncatingIfNeeded: length >> 16),
-          UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length),
-        ]
-        while offset < 5, written < buffer.count {
-          buffer[written] = prefix[offset]
-          offset += 1
-          written += 1
-        }
+    while written < buffer.count, let (payload, compressed) = current {
+      while offset < 5, written < buffer.count {
+        buffer[written] = Self.prefixByte(offset, of: payload.count, compressed: compressed)
+        offset += 1
+        written += 1
       }
       let start = offset - 5
       let count = min(payload.count - start, buffer.count - written)
@@ -114,19 +120,35 @@ struct OutboundMessages {
         offset += count
         written += count
       }
-      if offset == 5 + payload.count {
-        head += 1
-        offset = 0
-      }
+      if offset == 5 + payload.count { advance() }
     }
     pendingBytes -= written
-    if head == messages.count {
-      messages.removeAll(keepingCapacity: true)
-      head = 0
-    } else if head >= 64 {
-      messages.removeFirst(head)
-      head = 0
-    }
     return written
+  }
+
+  /// Byte `index` (0-4) of a message's gRPC prefix: the compressed flag, then the length.
+  private static func prefixByte(_ index: Int, of length: Int, compressed: Bool) -> UInt8 {
+    if index == 0 { return compressed ? 1 : 0 }
+    return UInt8(truncatingIfNeeded: UInt32(length) >> (8 * (4 - index)))
+  }
+
+  /// The current message is read: the next one becomes current.
+  private mutating func advance() {
+    offset = 0
+    guard next < later.count else {
+      current = nil
+      return
+    }
+    current = later[next]
+    next += 1
+    if next == later.count {
+      // The empty array again, not a kept buffer: a stream that queues one message at a
+      // time never touches memory of its own for the queue.
+      later = []
+      next = 0
+    } else if next >= 64 {
+      later.removeFirst(next)
+      next = 0
+    }
   }
 }
