@@ -140,17 +140,7 @@ import Testing
       var queue = OutboundMessages()
       for payload in payloads { queue.append(payload, compressed: false) }
       #expect(queue.pendingBytes == expected.count)
-      var out: [UInt8] = []
-      var chunk = [UInt8](repeating: 0, count: readSize)
-      while !queue.isEmpty {
-        let count = chunk.withUnsafeMutableBytes { queue.read(into: $0) }
-        guard count > 0 else {
-          Issue.record("\(queue.pendingBytes) bytes pending and none read")
-          break
-        }
-        out += chunk.prefix(count)
-      }
-      #expect(out == expected)
+      #expect(Self.read(&queue, inChunksOf: readSize) == expected)
     }
   }
 
@@ -160,18 +150,26 @@ import Testing
     var queue = OutboundMessages()
     var expected: [UInt8] = []
     var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 7)
     for round in 0..<200 {
       let payload = [UInt8](repeating: UInt8(truncatingIfNeeded: round), count: round % 13)
       queue.append(payload, compressed: round % 3 == 0)
       expected += [round % 3 == 0 ? 1 : 0, 0, 0, 0, UInt8(payload.count)] + payload
-      for _ in 0..<(round % 4) where !queue.isEmpty {
-        let count = chunk.withUnsafeMutableBytes { queue.read(into: $0) }
-        out += chunk.prefix(count)
-      }
+      out += Self.read(&queue, inChunksOf: 7, atMost: round % 4)
       #expect(queue.pendingBytes == expected.count - out.count)
     }
-    while !queue.isEmpty {
+    out += Self.read(&queue, inChunksOf: 7)
+    #expect(out == expected)
+  }
+
+  /// Reads `chunkSize` bytes at a time, `chunks` times or until the queue is empty.
+  private static func read(
+    _ queue: inout OutboundMessages, inChunksOf chunkSize: Int, atMost chunks: Int = .max
+  ) -> [UInt8] {
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: chunkSize)
+    var reads = 0
+    while reads < chunks, !queue.isEmpty {
+      reads += 1
       let count = chunk.withUnsafeMutableBytes { queue.read(into: $0) }
       guard count > 0 else {
         Issue.record("\(queue.pendingBytes) bytes pending and none read")
@@ -179,7 +177,7 @@ import Testing
       }
       out += chunk.prefix(count)
     }
-    #expect(out == expected)
+    return out
   }
 
   @Test func marksCompressedMessages() {
