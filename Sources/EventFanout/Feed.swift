@@ -251,12 +251,15 @@ extension Feed.State {
   /// Removes a subscriber; false when it was not there.
   mutating func remove(_ id: ObjectIdentifier) -> Bool {
     if subscribers.removeValue(forKey: id) != nil { return true }
-    for (laneID, group) in lanes where group.members[id] != nil {
-      lanes[laneID]?.members[id] = nil
-      if lanes[laneID]?.members.isEmpty == true { lanes[laneID] = nil }
-      return true
+    // The lane's key first, the change after: changing the members while a loop over `lanes`
+    // held their group copied all of them, for every subscriber removed (closing a lane's
+    // 2,500 subscribers copied 3 million entries, under the feed's lock).
+    guard let laneID = lanes.first(where: { $0.value.members[id] != nil })?.key else {
+      return false
     }
-    return false
+    lanes[laneID]!.members[id] = nil
+    if lanes[laneID]!.members.isEmpty { lanes[laneID] = nil }
+    return true
   }
 
   /// Takes a page read from the source: the events that follow `loadedSeq` go to the ring and

@@ -106,6 +106,30 @@ import Testing
     #expect(hub.subscriptionCount == 0)
     #expect(!hub.isFollowed("room"))
   }
+
+  @Test func closingStreamsThatShareALaneRemovesEachFromItsGroup() {
+    let hub = FeedHub(source: MemoryLog())
+    let lanes = [QueueLane(), QueueLane()]
+    let subscriptions = (0..<400).map { index in
+      let subscription = hub.subscribe(to: "room", after: 0, subscriber: nil)
+      subscription.deliverDirectly(on: lanes[index % 2]) { _ in .sent }
+      return subscription
+    }
+    let feed = subscriptions[0].feed
+    func members() -> [Int?] {
+      feed.state.withLock { state in lanes.map { state.lanes[ObjectIdentifier($0)]?.members.count }
+      }
+    }
+    #expect(members() == [200, 200])
+    // Every stream of the first lane, half of the second's; twice, as a handler may.
+    let closing = subscriptions.indices.filter { $0 % 4 != 3 }
+    for _ in 0..<2 { for index in closing { subscriptions[index].close() } }
+    #expect(members() == [nil, 100], "an emptied group goes, the other keeps the rest")
+    #expect(hub.subscriptionCount == 100)
+    for subscription in subscriptions { subscription.close() }
+    #expect(hub.subscriptionCount == 0)
+    #expect(!hub.isFollowed("room"))
+  }
 }
 
 /// A serial lane on a dispatch queue, standing in for an event loop.
