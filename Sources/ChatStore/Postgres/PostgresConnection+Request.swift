@@ -65,6 +65,7 @@ extension PostgresConnection {
     let request = PendingRequest(kind: kind, continuation: continuation, isRetry: isRetry)
     request.startedIdle = PQtransactionStatus(conn) == PQTRANS_IDLE
     pending = request
+    pendingSince = .now
     var sent: Bool
     switch kind {
     case .simple(let sql):
@@ -86,34 +87,30 @@ extension PostgresConnection {
     guard sent else { return shutdown(connectionError("send failed")) }
     flush()
     drive()
-    if pending === request { watch(ObjectIdentifier(request), since: .now) }
   }
 
-  /// Looks at a request still unanswered every `pokeInterval`. On Linux, dispatch does not
-  /// always report a hang-up that arrives right behind data (a server killed just after its
-  /// notice "terminating connection"): the socket stays readable, at EOF, and the read source
-  /// never fires again, so the request would wait forever (found by the chaos run; see
-  /// ResilienceTests). Reading the socket here finds the EOF. A request unanswered past
-  /// `answerTimeout` (a paused server) fails the connection.
-  private func watch(_ request: ObjectIdentifier, since started: ContinuousClock.Instant) {
-    queue.asyncAfter(deadline: .now() + Self.pokeInterval.timeInterval) { [weak self] in
-      guard let self, self.isPending(request) else { return }
-      self.socketReadable()
-      guard self.isPending(request) else { return }
-      if let limit = self.answerTimeout, ContinuousClock.now - started >= limit {
-        self.shutdown(
-          StoreError(.unavailable, serverMessage: "no answer from the server within \(limit)"))
-      } else {
-        self.watch(request, since: started)
-      }
+  /// The watchdog's look, every `pokeInterval`, at a request unanswered for that long. On
+  /// Linux, dispatch does not always report a hang-up that arrives right behind data (a server
+  /// killed just after its notice "terminating connection"): the socket stays readable, at
+  /// EOF, and the read source never fires again, so the request would wait forever (found by
+  /// the chaos run; see ResilienceTests). Reading the socket here finds the EOF. A request
+  /// unanswered past `answerTimeout` (a paused server) fails the connection.
+  ///
+  /// One repeating timer per connection (`startWatchdog`), not one per request: arming a
+  /// dispatch timer woke dispatch's manager thread and reprogrammed its timerfd on every
+  /// round trip.
+  func checkPending() {
+    guard let request = pending, ContinuousClock.now - pendingSince >= Self.pokeInterval else {
+      return
+    }
+    socketReadable()
+    guard pending === request else { return }
+    if let limit = answerTimeout, ContinuousClock.now - pendingSince >= limit {
+      shutdown(StoreError(.unavailable, serverMessage: "no answer from the server within \(limit)"))
     }
   }
 
   static var pokeInterval: Duration { .seconds(1) }
-
-  private func isPending(_ request: ObjectIdentifier) -> Bool {
-    pending.map(ObjectIdentifier.init) == request
-  }
 
   /// Text binds travel as C strings, so a NUL byte would silently truncate the value: refuse it.
   private static func refusal(_ queries: [PostgresQuery]) -> StoreError? {

@@ -9,6 +9,16 @@ extension PostgresConnection {
     readSource = source
     source.setEventHandler { self.socketReadable() }
     source.activate()
+    startWatchdog()
+  }
+
+  private func startWatchdog() {
+    let interval = Self.pokeInterval.timeInterval
+    let timer = DispatchSource.makeTimerSource(queue: queue)
+    timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(100))
+    timer.setEventHandler { [weak self] in self?.checkPending() }
+    timer.activate()
+    watchdog = timer
   }
 
   /// A source watching a duplicate of libpq's socket, closed by the cancel handler.
@@ -100,6 +110,8 @@ extension PostgresConnection {
       pending = nil
       request.continuation.resume(throwing: request.error ?? error)
     }
+    watchdog?.cancel()
+    watchdog = nil
     readSource?.cancel()
     writeSource?.cancel()
     connectSource?.cancel()

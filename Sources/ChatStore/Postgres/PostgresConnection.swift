@@ -60,10 +60,14 @@ package final class PostgresConnection: @unchecked Sendable {
   var writeSource: (any DispatchSourceWrite)?
   var connectSource: (any DispatchSourceProtocol)?
   var connectContinuation: CheckedContinuation<Void, any Error>?
+  /// Runs `checkPending` every `pokeInterval` while connected.
+  var watchdog: (any DispatchSourceTimer)?
   /// Sources not yet cancelled-and-drained; `PQfinish` waits for 0 so no source sees a closed fd.
   var liveSources = 0
   var closing = false
   var pending: PendingRequest?
+  /// When `pending` was sent.
+  var pendingSince = ContinuousClock.now
   var statements = PreparedStatements()
   /// See `Configuration.answerMargin`; set when connected.
   var answerTimeout: Duration?
