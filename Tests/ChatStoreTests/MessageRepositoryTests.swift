@@ -136,6 +136,36 @@ import Testing
     #expect(after.hasMore)
   }
 
+  @Test func aVisiblePageIsTheMembersAndServicesOnly() async throws {
+    for index in 0..<3 {
+      _ = try await store.messages.send(
+        roomID: room, sender: "alice", clientMsgID: "v\(index)", body: "b\(index)")
+    }
+    let plain = try await store.messages.messages(roomID: room, viewer: "bob", limit: 2)
+    let member = try #require(
+      try await store.messages.visiblePage(
+        roomID: room, viewer: "bob", asService: false, limit: 2))
+    #expect(member.messages.map(\.id) == plain.messages.map(\.id))
+    #expect(member.hasMore)
+    let after = try #require(
+      try await store.messages.visiblePage(
+        roomID: room, viewer: "bob", asService: false, afterSeq: plain.messages[0].seq,
+        limit: 5))
+    #expect(after.messages.map(\.seq) == [plain.messages[1].seq])
+    #expect(!after.hasMore)
+    // carol is not a member; a service reads any room that exists, and no room that does not.
+    #expect(
+      try await store.messages.visiblePage(
+        roomID: room, viewer: "carol", asService: false, limit: 2)
+        == nil)
+    #expect(
+      try await store.messages.visiblePage(roomID: room, viewer: "svc", asService: true, limit: 2)?
+        .messages.count == 2)
+    #expect(
+      try await store.messages.visiblePage(
+        roomID: UUID().uuidString, viewer: "svc", asService: true, limit: 2) == nil)
+  }
+
   @Test func editDeleteAndReactions() async throws {
     let original = try await store.messages.send(
       roomID: room, sender: "bob", clientMsgID: "e", body: "tpyo"

@@ -49,9 +49,12 @@ import Testing
       roomID: room, sender: "u2", clientMsgID: "plan-2", body: "re", replyTo: sent.message.id)
     _ = try await store.messages.send(
       roomID: room, sender: "u1", clientMsgID: "plan-1", body: "hello")  // idempotent retry
-    // GetMessages: latest page, an old page, a page after a seq; one message.
-    _ = try await store.messages.messages(roomID: room, viewer: "u1", limit: 50)
-    _ = try await store.messages.messages(roomID: room, viewer: "u1", beforeSeq: 20, limit: 10)
+    // GetMessages (with its visibility check, for a member and for a service): latest page,
+    // an old page, a page after a seq; one message.
+    _ = try await store.messages.visiblePage(
+      roomID: room, viewer: "u1", asService: false, limit: 50)
+    _ = try await store.messages.visiblePage(
+      roomID: room, viewer: "u1", asService: true, beforeSeq: 20, limit: 10)
     _ = try await store.messages.messages(roomID: room, viewer: "u1", afterSeq: 40, limit: 10)
     _ = try await store.messages.message(id: sent.message.id, viewer: "u1")
     // SubscribeRoom: the check, the replay and the hub's pages.

@@ -46,11 +46,13 @@ extension ChatService {
       validation.fail("after_seq", "must not be set together with before_seq")
     }
     try validation.check()
-    try await requireVisible(roomID: request.roomId, caller: caller)
-    let (messages, hasMore) = try await store.messages.messages(
-      roomID: request.roomId, viewer: caller.id,
-      beforeSeq: request.beforeSeq.map { Int64(clamping: $0) },
-      afterSeq: request.afterSeq.map { Int64(clamping: $0) }, limit: limit)
+    // The visibility check rides in the page's round trip (`requireVisible` would be another).
+    guard
+      let (messages, hasMore) = try await store.messages.visiblePage(
+        roomID: request.roomId, viewer: caller.id, asService: caller.role == .service,
+        beforeSeq: request.beforeSeq.map { Int64(clamping: $0) },
+        afterSeq: request.afterSeq.map { Int64(clamping: $0) }, limit: limit)
+    else { throw ServiceError.notFound("room") }
     var response = Chat_V1_GetMessagesResponse()
     response.messages = messages.map(Chat_V1_Message.init)
     response.hasMore = hasMore

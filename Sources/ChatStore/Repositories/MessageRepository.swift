@@ -35,14 +35,42 @@ public struct MessageRepository: Sendable {
 
   /// A page of history in ascending seq order: the `limit` messages before `beforeSeq`, after
   /// `afterSeq`, or the latest; `hasMore` says whether more lie beyond in that direction.
-  /// Membership is the caller's check (`RoomRepository.role`).
+  /// Membership is the caller's check (`RoomRepository.role`), or see `visiblePage`.
   public func messages(
     roomID: String, viewer: String?, beforeSeq: Int64? = nil, afterSeq: Int64? = nil, limit: Int
   ) async throws -> (messages: [Message], hasMore: Bool) {
+    let query = try Self.pageQuery(
+      roomID: roomID, viewer: viewer, beforeSeq: beforeSeq, afterSeq: afterSeq, limit: limit)
+    return try Self.page(try await pool.query(query), afterSeq: afterSeq, limit: limit)
+  }
+
+  /// GetMessages in one round trip: `messages`'s page and the check that the caller may read
+  /// the room, in one pipeline and one snapshot. Nil when it may not: `viewer` is not a member,
+  /// or, for a service (`asService`, which reads any room), the room does not exist.
+  public func visiblePage(
+    roomID: String, viewer: String, asService: Bool, beforeSeq: Int64? = nil,
+    afterSeq: Int64? = nil, limit: Int
+  ) async throws -> (messages: [Message], hasMore: Bool)? {
     let room = try uuid(roomID)
-    let ascending = afterSeq != nil
-    let ids: PostgresQuery =
-      ascending
+    let visible: PostgresQuery =
+      asService
+      ? "SELECT 1 FROM rooms WHERE id = \(room)::uuid"
+      : "SELECT 1 FROM room_members WHERE room_id = \(room)::uuid AND user_id = \(viewer)"
+    let results = try await pool.execute([
+      visible,
+      try Self.pageQuery(
+        roomID: roomID, viewer: viewer, beforeSeq: beforeSeq, afterSeq: afterSeq, limit: limit),
+    ])
+    guard results[0].first != nil else { return nil }
+    return try Self.page(results[1], afterSeq: afterSeq, limit: limit)
+  }
+
+  /// One more row than the page holds, so that `page` can tell whether more lie beyond.
+  private static func pageQuery(
+    roomID: String, viewer: String?, beforeSeq: Int64?, afterSeq: Int64?, limit: Int
+  ) throws -> PostgresQuery {
+    let room = try uuid(roomID)
+    return afterSeq != nil
       ? """
       SELECT * FROM chat_messages(\(viewer), ARRAY(SELECT id FROM messages
         WHERE room_id = \(room)::uuid AND seq > \(afterSeq ?? 0) ORDER BY seq LIMIT \(limit + 1)))
@@ -52,9 +80,14 @@ public struct MessageRepository: Sendable {
         WHERE room_id = \(room)::uuid AND seq < \(beforeSeq ?? Int64.max)
         ORDER BY seq DESC LIMIT \(limit + 1)))
       """
-    var page = try await pool.query(ids).rows.map(Message.init(row:))
+  }
+
+  private static func page(_ result: PostgresResult, afterSeq: Int64?, limit: Int) throws
+    -> (messages: [Message], hasMore: Bool)
+  {
+    var page = try result.rows.map(Message.init(row:))
     let hasMore = page.count > limit
-    if hasMore { page = ascending ? Array(page.prefix(limit)) : Array(page.suffix(limit)) }
+    if hasMore { page = afterSeq != nil ? Array(page.prefix(limit)) : Array(page.suffix(limit)) }
     return (page, hasMore)
   }
 
