@@ -32,3 +32,29 @@ import Testing
     #expect(try await flood.value > 0)
   }
 }
+
+@Suite struct TypingAnnouncementTests {
+  /// The membership check and the notification are one statement: a member's typing goes out,
+  /// a stranger's is refused and never reaches any instance.
+  @Test(.timeLimit(.minutes(1))) func onlyMembersTypingIsAnnounced() async throws {
+    let store = try await makeTestStore(maxConnections: 2)
+    try await store.makeUsers("alice", "bob", "carol")
+    let room = try await store.rooms.createGroup(owner: "alice", title: "g", members: ["bob"]).id
+    let listener = NotificationListener(configuration: store.pool.configuration)
+    var events = listener.events().makeAsyncIterator()
+    let listening = Task { try await listener.run() }
+    defer { listening.cancel() }
+    #expect(await events.next() == .resync)
+
+    #expect(try await store.bus.announceTyping(roomID: room, user: "bob", typing: true))
+    #expect(try await !store.bus.announceTyping(roomID: room, user: "carol", typing: true))
+    #expect(try await store.bus.announceTyping(roomID: room, user: "bob", typing: false))
+    var heard: [String] = []
+    while let event = await events.next() {
+      guard case .notification(BusRepository.typingChannel, let payload) = event else { continue }
+      heard.append(payload)
+      if payload.hasSuffix(":0") { break }
+    }
+    #expect(heard == ["\(room.lowercased()):bob:1", "\(room.lowercased()):bob:0"])
+  }
+}

@@ -14,11 +14,10 @@ extension ChatService {
     var validation = Validation()
     validation.uuid(request.roomId, field: "room_id")
     try validation.check()
-    guard try await store.rooms.role(roomID: request.roomId, user: caller.id) != nil else {
-      throw ServiceError.notFound("room")
-    }
-    try await store.bus.announceTyping(
-      roomID: request.roomId, user: caller.id, typing: request.typing)
+    guard
+      try await store.bus.announceTyping(
+        roomID: request.roomId, user: caller.id, typing: request.typing)
+    else { throw ServiceError.notFound("room") }
     var response = Chat_V1_SendTypingResponse()
     if request.typing {
       response.expiresAt = Google_Protobuf_Timestamp(

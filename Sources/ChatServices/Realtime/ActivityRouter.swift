@@ -91,13 +91,13 @@ final class ActivityRouter: Sendable {
     }
     guard followed else { return }
     if kind != 7 {
-      publish(.roomRemoved(roomID), to: user, note: .none)
+      publish(.roomRemoved(roomID), to: user)
       return
     }
     Task {
       do {
         guard let summary = try await store.rooms.room(id: roomID, viewer: user) else { return }
-        publish(.roomAdded(Chat_V1_RoomSummary(summary)), to: user, note: .none)
+        publish(.roomAdded(Chat_V1_RoomSummary(summary)), to: user)
       } catch {
         logger.warning("room_added not sent", metadata: ["room": "\(roomID)", "error": "\(error)"])
       }

@@ -60,7 +60,7 @@ final class TypingTracker: Sendable {
     event.at = Google_Protobuf_Timestamp(date: now)
     event.event = .typing(body)
     rooms.publish(
-      FeedItem(seq: 0, message: EncodedMessage(event), note: .none), to: key.roomID,
+      FeedItem(seq: 0, message: EncodedMessage(event)), to: key.roomID,
       except: key.user)
   }
 }

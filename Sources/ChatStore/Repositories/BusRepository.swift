@@ -8,9 +8,17 @@ public struct BusRepository: Sendable {
   /// "kind:room_id:user_id", kind 7 joined, 8 left.
   public static let membershipsChannel = "chat_memberships"
 
-  /// Tells every instance that `user` started or stopped typing in `roomID`.
-  public func announceTyping(roomID: String, user: String, typing: Bool) async throws {
-    let payload = "\(try uuid(roomID)):\(user):\(typing ? 1 : 0)"
-    _ = try await pool.query("SELECT pg_notify(\(Self.typingChannel), \(payload))")
+  /// Tells every instance that `user` started or stopped typing in `roomID`, when `user` is a
+  /// member of it; false (and nothing announced) otherwise. The check and the notification are
+  /// one statement: one round trip per SendTyping.
+  public func announceTyping(roomID: String, user: String, typing: Bool) async throws -> Bool {
+    let room = try uuid(roomID)
+    let payload = "\(room):\(user):\(typing ? 1 : 0)"
+    return try await pool.query(
+      """
+      SELECT pg_notify(\(Self.typingChannel), \(payload)) FROM room_members
+      WHERE room_id = \(room)::uuid AND user_id = \(user)
+      """
+    ).first != nil
   }
 }
