@@ -9,7 +9,6 @@ import Synchronization
 /// subscriber misses (a listener reconnect, an overflowing queue) it reads from the source,
 /// so nothing persisted is ever lost.
 public final class FeedHub: Sendable {
-
   public let source: any FeedSource
   public let configuration: FeedHubConfiguration
   private let shards: [Shard]

@@ -8,7 +8,6 @@ import Synchronization
 /// - Important: call `close()` when the stream ends (a `defer` in the handler); it removes
 ///   the subscription from its feed at once.
 public final class FeedSubscription: Sendable {
-
   /// The key of the feed.
   public let key: String
   /// Who subscribed (ephemeral events can exclude their author), nil for services.
