@@ -39,8 +39,9 @@ public struct MessageRepository: Sendable {
   public func messages(
     roomID: String, viewer: String?, beforeSeq: Int64? = nil, afterSeq: Int64? = nil, limit: Int
   ) async throws -> (messages: [Message], hasMore: Bool) {
-    let query = try Self.pageQuery(
-      roomID: roomID, viewer: viewer, beforeSeq: beforeSeq, afterSeq: afterSeq, limit: limit)
+    let query = Self.pageQuery(
+      room: try uuid(roomID), viewer: viewer, beforeSeq: beforeSeq, afterSeq: afterSeq,
+      limit: limit)
     return try Self.page(try await pool.query(query), afterSeq: afterSeq, limit: limit)
   }
 
@@ -58,19 +59,19 @@ public struct MessageRepository: Sendable {
       : "SELECT 1 FROM room_members WHERE room_id = \(room)::uuid AND user_id = \(viewer)"
     let results = try await pool.execute([
       visible,
-      try Self.pageQuery(
-        roomID: roomID, viewer: viewer, beforeSeq: beforeSeq, afterSeq: afterSeq, limit: limit),
+      Self.pageQuery(
+        room: room, viewer: viewer, beforeSeq: beforeSeq, afterSeq: afterSeq, limit: limit),
     ])
     guard results[0].first != nil else { return nil }
     return try Self.page(results[1], afterSeq: afterSeq, limit: limit)
   }
 
   /// One more row than the page holds, so that `page` can tell whether more lie beyond.
+  /// `room` is a parsed UUID (`uuid(_:)`).
   private static func pageQuery(
-    roomID: String, viewer: String?, beforeSeq: Int64?, afterSeq: Int64?, limit: Int
-  ) throws -> PostgresQuery {
-    let room = try uuid(roomID)
-    return afterSeq != nil
+    room: String, viewer: String?, beforeSeq: Int64?, afterSeq: Int64?, limit: Int
+  ) -> PostgresQuery {
+    afterSeq != nil
       ? """
       SELECT * FROM chat_messages(\(viewer), ARRAY(SELECT id FROM messages
         WHERE room_id = \(room)::uuid AND seq > \(afterSeq ?? 0) ORDER BY seq LIMIT \(limit + 1)))
