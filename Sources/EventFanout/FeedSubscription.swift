@@ -8,13 +8,16 @@ import Synchronization
 /// - Important: call `close()` when the stream ends (a `defer` in the handler); it removes
 ///   the subscription from its feed at once.
 public final class FeedSubscription: Sendable {
+  // What a delivery touches first (Swift keeps a class's declaration order): the hub, the
+  // lock and the state's live fields share the object's first cache lines, cold at 5,000
+  // subscribers (docs/benchmarks.md, "session 10").
+  let hub: FeedHub
+  let state: Mutex<State>
+  let feed: Feed
   /// The key of the feed.
   public let key: String
   /// Who subscribed (ephemeral events can exclude their author), nil for services.
   public let subscriber: String?
-  let hub: FeedHub
-  let feed: Feed
-  let state: Mutex<State>
 
   enum Phase {
     /// Reading from the source, after `handedSeq`; the feed does not queue events for it.
@@ -25,24 +28,25 @@ public final class FeedSubscription: Sendable {
     case finished((any Error)?)
   }
 
+  /// The fields a live delivery reads come first (`deliverOnLane`).
   struct State {
     var phase = Phase.replaying
-    var queue: [FeedItem] = []
-    var queuedBytes = 0
-    /// The last seq handed to the consumer.
-    var handedSeq: UInt64
-    /// Live: the last seq queued (or handed).
-    var queuedSeq: UInt64
-    var synced = false
-    var heartbeatDue = false
-    var lastOutput: ContinuousClock.Instant = .now
-    var cancelled = false
-    var waiter: CheckedContinuation<Void, any Error>?
-    /// Takes live events on the consumer's lane (`deliverDirectly(on:_:)`), nil for none.
-    var direct: (@Sendable (FeedItem) -> DirectDelivery)?
     /// The consumer waits with nothing queued: the lane may hand it events directly. Only
     /// while armed, so events handed directly never pass ones the consumer is still writing.
     var armed = false
+    /// Takes live events on the consumer's lane (`deliverDirectly(on:_:)`), nil for none.
+    var direct: (@Sendable (FeedItem) -> DirectDelivery)?
+    /// Live: the last seq queued (or handed).
+    var queuedSeq: UInt64
+    /// The last seq handed to the consumer.
+    var handedSeq: UInt64
+    var lastOutput: ContinuousClock.Instant = .now
+    var queue: [FeedItem] = []
+    var queuedBytes = 0
+    var synced = false
+    var heartbeatDue = false
+    var cancelled = false
+    var waiter: CheckedContinuation<Void, any Error>?
   }
 
   init(
@@ -52,7 +56,7 @@ public final class FeedSubscription: Sendable {
     self.subscriber = subscriber
     self.hub = hub
     self.feed = feed
-    state = Mutex(State(handedSeq: seq, queuedSeq: seq))
+    state = Mutex(State(queuedSeq: seq, handedSeq: seq))
   }
 
   /// The next outputs, in order: replayed events, `synced` once, then live events and
