@@ -32,7 +32,8 @@ struct MessageDeframer {
   ) throws {
     if partial.isEmpty {
       let consumed = try Self.parse(bytes, limit: maxMessageSize, body)
-      partial.append(contentsOf: bytes[consumed...])
+      // Most reads end on a message boundary: no need to touch the (cold) partial buffer.
+      if consumed < bytes.count { partial.append(contentsOf: bytes[consumed...]) }
     } else {
       partial.append(contentsOf: bytes)
       let consumed = try partial.withUnsafeBytes { try Self.parse($0, limit: maxMessageSize, body) }
