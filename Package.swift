@@ -193,6 +193,9 @@ let package = Package(
 
     .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore"], swiftSettings: strictness),
     .testTarget(
+      name: "BenchSupportTests", dependencies: ["BenchSupport", "BenchProtos"],
+      swiftSettings: strictness),
+    .testTarget(
       name: "RPCMetricsTests",
       dependencies: [
         "RPCMetrics", "RPCCore",

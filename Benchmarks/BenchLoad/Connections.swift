@@ -58,9 +58,11 @@ struct Connections: Sendable {
   var sender: Bench_V1_Chat.Client { Bench_V1_Chat.Client(transport: senderClient) }
 
   /// Stream `index` goes to connection `index % count`.
-  func client(forStream index: Int) -> GRPCClient {
-    streamClients[index % streamClients.count]
+  func client(forStream stream: Int) -> GRPCClient {
+    streamClients[index(ofStream: stream)]
   }
+
+  func index(ofStream stream: Int) -> Int { stream % streamClients.count }
 
   func close() async {
     for client in streamClients { await client.close() }

@@ -33,7 +33,7 @@ struct FanoutCommand: AsyncParsableCommand {
     startWatchdog(seconds: options.watchdog)
     let connections = try await Connections.open(options, count: options.connections)
     let roomID = "fanout-\(TargetOptions.run)"
-    let progress = Progress()
+    let progress = Progress(connections: options.connections)
     let latencies = Latencies()
     let subscribers = subscribers
     var report = options.report("fanout")
@@ -47,7 +47,9 @@ struct FanoutCommand: AsyncParsableCommand {
       for index in 0..<subscribers {
         let subscriber = Subscriber(
           client: connections.client(forStream: index), roomID: roomID, expected: messages,
-          progress: progress, latencies: latencies)
+          progress: progress,
+          shard: progress.shard(forConnection: connections.index(ofStream: index)),
+          latencies: latencies)
         group.addTask { await subscriber.run() }
       }
       let allLive = await warmUp(
@@ -71,21 +73,21 @@ struct FanoutCommand: AsyncParsableCommand {
       let sends = await send(through: connections.sender, roomID: roomID)
       let expected = subscribers * (messages - sends.failures)
       _ = await waitUntil(timeout: .seconds(drainTimeout)) {
-        progress.deliveries.load(ordering: .relaxed) >= expected
+        progress.deliveries >= expected
       }
       let after = CPUSnapshot(servers: options.pids, postgres: nil)
       report.addServerState(pids: options.pids)
       group.cancelAll()
 
       let use = after.since(before)
-      let deliveries = progress.deliveries.load(ordering: .relaxed)
+      let deliveries = progress.deliveries
       // The window ends at the last delivery, not at the poll that noticed it.
-      let last = progress.lastDelivery.load(ordering: .relaxed)
+      let last = progress.lastDelivery
       let window = last > before.at ? last - before.at : use.wall
       report.add("send_failures", sends.failures)
       report.add("deliveries", deliveries)
       report.add("lost", max(0, subscribers * messages - deliveries))
-      report.add("disordered", progress.disordered.load(ordering: .relaxed))
+      report.add("disordered", progress.disordered)
       report.add("window_s", MonotonicClock.seconds(window), digits: 3)
       report.add("deliveries_per_s", Double(deliveries) / MonotonicClock.seconds(window), digits: 0)
       if !options.pids.isEmpty {

@@ -32,7 +32,7 @@ struct IdleCommand: AsyncParsableCommand {
   func run() async throws {
     startWatchdog(seconds: options.watchdog)
     let roomIDs = (0..<rooms).map { "idle-\(TargetOptions.run)-\($0)" }
-    let progress = Progress()
+    let progress = Progress(connections: options.connections)
     let latencies = Latencies()
     let streams = streams
     var report = options.report("idle")
@@ -56,7 +56,9 @@ struct IdleCommand: AsyncParsableCommand {
       for index in 0..<streams {
         let subscriber = Subscriber(
           client: connections.client(forStream: index), roomID: roomIDs[index % roomIDs.count],
-          expected: 0, progress: progress, latencies: latencies)
+          expected: 0, progress: progress,
+          shard: progress.shard(forConnection: connections.index(ofStream: index)),
+          latencies: latencies)
         group.addTask { await subscriber.run() }
       }
       let allLive = await warmUp(

@@ -5,17 +5,21 @@ import RPCCore
 import Synchronization
 
 /// Counters every stream updates, read by the coordinating task while it polls.
+///
+/// What changes per delivery lives in shards, one per connection: a connection's streams run
+/// on its event loop only, so no delivery waits for a cache line the other core holds. One
+/// shared counter cost the load generator about a third of its time per event in
+/// `Tally.take` at 5,000 subscribers (docs/benchmarks.md, "session 10").
 final class Progress: Sendable {
   /// Streams that received at least one event: the server has them registered.
   let live = Atomic<Int>(0)
   let failed = Atomic<Int>(0)
-  /// Measured messages received, over all streams.
-  let deliveries = Atomic<Int>(0)
-  /// Measured messages received out of seq order or twice (must stay 0).
-  let disordered = Atomic<Int>(0)
-  /// When the last measured message arrived (monotonic nanoseconds).
-  let lastDelivery = Atomic<UInt64>(0)
   private let firstError = Mutex<String?>(nil)
+  private let shards: [DeliveryShard]
+
+  init(connections: Int = 1) {
+    shards = (0..<max(1, connections)).map { _ in DeliveryShard() }
+  }
 
   func fail(_ error: any Error) {
     failed.add(1, ordering: .relaxed)
@@ -24,15 +28,29 @@ final class Progress: Sendable {
 
   var error: String? { firstError.withLock { $0 } }
 
+  /// The shard of the streams on connection `index`.
+  func shard(forConnection index: Int) -> DeliveryShard { shards[index % shards.count] }
+
+  /// Measured messages received, over all streams.
+  var deliveries: Int { shards.reduce(0) { $0 + $1.deliveries.load(ordering: .relaxed) } }
+  /// Measured messages received out of seq order or twice (must stay 0).
+  var disordered: Int { shards.reduce(0) { $0 + $1.disordered.load(ordering: .relaxed) } }
+  /// When the last measured message arrived (monotonic nanoseconds).
+  var lastDelivery: UInt64 { shards.map { $0.lastDelivery.load(ordering: .relaxed) }.max() ?? 0 }
+}
+
+/// The delivery counters of one connection's streams, written on its event loop only.
+final class DeliveryShard: Sendable {
+  let deliveries = Atomic<Int>(0)
+  let disordered = Atomic<Int>(0)
+  let lastDelivery = Atomic<UInt64>(0)
+  /// Keeps the next shard's counters off this one's cache line.
+  private let padding: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+
+  /// One writer: a plain store keeps the latest time.
   func delivered(at now: UInt64) {
-    deliveries.add(1, ordering: .relaxed)
-    var last = lastDelivery.load(ordering: .relaxed)
-    while last < now {
-      let (exchanged, current) = lastDelivery.compareExchange(
-        expected: last, desired: now, ordering: .relaxed)
-      if exchanged { break }
-      last = current
-    }
+    deliveries.wrappingAdd(1, ordering: .relaxed)
+    lastDelivery.store(now, ordering: .relaxed)
   }
 }
 
@@ -41,11 +59,6 @@ final class Progress: Sendable {
 enum Body {
   static let warmUp = "w"
   static func measured(sentAt nanos: UInt64) -> String { "m \(nanos)" }
-
-  static func sentAt(_ body: String) -> UInt64? {
-    guard body.hasPrefix("m ") else { return nil }
-    return UInt64(body.dropFirst(2))
-  }
 }
 
 /// One Subscribe stream, read until the task is cancelled. Its events are taken on the
@@ -58,20 +71,19 @@ struct Subscriber: Sendable {
   /// Measured messages to expect (room for their samples is reserved up front).
   let expected: Int
   let progress: Progress
+  /// The counters of `client`'s connection.
+  let shard: DeliveryShard
   let latencies: Latencies
 
   func run() async {
     var request = Bench_V1_SubscribeRequest()
     request.roomId = roomID
-    let tally = Tally(expected: expected)
+    let tally = Tally(expected: expected, progress: progress, shard: shard)
     // Samples of a stream cut short still count.
     defer { latencies.add(tally.samples) }
     do {
       try await client.serverStreaming(
-        Bench_V1_Chat.Method.subscribe, request: request.wireBytes()
-      ) { [progress] bytes in
-        tally.take(bytes, progress: progress)
-      }
+        Bench_V1_Chat.Method.subscribe, request: request.wireBytes(), onMessage: tally.take)
       throw RPCError(code: .unavailable, message: "the server ended the stream")
     } catch {
       // Cancellation is how the run ends every stream; anything else is a failure.
@@ -83,15 +95,21 @@ struct Subscriber: Sendable {
 /// One stream's state, touched only on its connection's event loop while the call runs and
 /// read once it has ended.
 private final class Tally: @unchecked Sendable {
-  var samples: [UInt64] = []
   private var live = false
   private var lastSeq: UInt64 = 0
+  let progress: Progress
+  let shard: DeliveryShard
+  var samples: [UInt64] = []
 
-  init(expected: Int) { samples.reserveCapacity(expected) }
+  init(expected: Int, progress: Progress, shard: DeliveryShard) {
+    self.progress = progress
+    self.shard = shard
+    samples.reserveCapacity(expected)
+  }
 
-  func take(_ bytes: [UInt8], progress: Progress) {
+  func take(_ bytes: [UInt8]) {
     let now = MonotonicClock.nanos()
-    guard let event = try? Bench_V1_Event(wireBytes: bytes) else {
+    guard let event = EventStamp(bytes) else {
       progress.fail(RPCError(code: .internalError, message: "an event that does not decode"))
       return
     }
@@ -99,11 +117,11 @@ private final class Tally: @unchecked Sendable {
       live = true
       progress.live.add(1, ordering: .relaxed)
     }
-    guard let sentAt = Body.sentAt(event.body) else { return }
-    if event.seq <= lastSeq { progress.disordered.add(1, ordering: .relaxed) }
+    guard let sentAt = event.sentAt else { return }
+    if event.seq <= lastSeq { shard.disordered.add(1, ordering: .relaxed) }
     lastSeq = event.seq
     samples.append(now &- sentAt)
-    progress.delivered(at: now)
+    shard.delivered(at: now)
   }
 }
 
