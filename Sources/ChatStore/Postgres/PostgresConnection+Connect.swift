@@ -1,9 +1,8 @@
 import CLibPQ
-import Dispatch
 import Foundation
 
 extension PostgresConnection {
-  /// Starts `PQconnectStartParams` and polls it as the socket becomes ready. On `queue`.
+  /// Starts `PQconnectStartParams` and polls it as the socket becomes ready. On `reactor`.
   func startConnecting(
     _ configuration: Configuration, continuation: CheckedContinuation<Void, any Error>
   ) {
@@ -31,9 +30,10 @@ extension PostgresConnection {
       failConnecting(connectionError("connection could not start"))
       return
     }
-    queue.asyncAfter(deadline: .now() + configuration.connectTimeout.timeInterval) {
-      [weak self] in
-      guard let self, self.connectContinuation != nil else { return }
+    connectTimer = reactor.schedule(at: .now + configuration.connectTimeout) { [weak self] in
+      guard let self else { return }
+      self.connectTimer = nil
+      guard self.connectContinuation != nil else { return }
       self.failConnecting(StoreError(.unavailable, serverMessage: "connect timed out"))
     }
     pollConnect()
@@ -53,24 +53,22 @@ extension PostgresConnection {
     }
   }
 
-  /// A one-shot source: the socket may change between polls (libpq tries several addresses).
+  /// A one-shot watch: the socket may change between polls (libpq tries several addresses).
   private func waitForSocket(writable: Bool) {
     guard PQsocket(conn) >= 0 else { return failConnecting(connectionError("no socket")) }
-    guard let source = makeSource(writable: writable) else {
-      return failConnecting(connectionError("no socket"))
-    }
-    connectSource = source
-    source.setEventHandler {
-      source.cancel()
-      self.connectSource = nil
+    connectWatch = watchSocket(writable: writable) {
+      self.stopWatching(self.connectWatch)
+      self.connectWatch = nil
       self.pollConnect()
     }
-    source.activate()
+    if connectWatch == nil { failConnecting(connectionError("no socket")) }
   }
 
   private func finishConnecting() {
     guard let conn, let continuation = connectContinuation else { return }
     connectContinuation = nil
+    if let connectTimer { reactor.cancelTimer(connectTimer) }
+    connectTimer = nil
     if let noticeReceiver {
       PQsetNoticeReceiver(
         conn, NoticeReceiver.callback, Unmanaged.passUnretained(noticeReceiver).toOpaque())

@@ -1,5 +1,4 @@
 import CLibPQ
-import Dispatch
 
 /// One request in flight on a connection and the results gathered so far.
 final class PendingRequest {
@@ -48,7 +47,7 @@ final class PendingRequest {
 }
 
 extension PostgresConnection {
-  /// Sends a request. On `queue`.
+  /// Sends a request. On `reactor`.
   func start(
     _ kind: PendingRequest.Kind, continuation: CheckedContinuation<[PostgresResult], any Error>,
     isRetry: Bool = false
@@ -89,16 +88,15 @@ extension PostgresConnection {
     drive()
   }
 
-  /// The watchdog's look, every `pokeInterval`, at a request unanswered for that long. On
-  /// Linux, dispatch does not always report a hang-up that arrives right behind data (a server
-  /// killed just after its notice "terminating connection"): the socket stays readable, at
-  /// EOF, and the read source never fires again, so the request would wait forever (found by
-  /// the chaos run; see ResilienceTests). Reading the socket here finds the EOF. A request
-  /// unanswered past `answerTimeout` (a paused server) fails the connection.
+  /// The watchdog's look, every `pokeInterval`, at a request unanswered for that long: it
+  /// reads the socket once more, a belt to the read watch's braces for a hang-up that arrives
+  /// right behind data (a server killed just after its notice "terminating connection"; under
+  /// Dispatch the read source then never fired again, found by the chaos run, see
+  /// ResilienceTests). A request unanswered past `answerTimeout` (a paused server) fails the
+  /// connection.
   ///
-  /// One repeating timer per connection (`startWatchdog`), not one per request: arming a
-  /// dispatch timer woke dispatch's manager thread and reprogrammed its timerfd on every
-  /// round trip.
+  /// One timer per connection (`startWatchdog`), not one per request: it is set again after
+  /// each look, not per round trip.
   func checkPending() {
     guard let request = pending, ContinuousClock.now - pendingSince >= Self.pokeInterval else {
       return

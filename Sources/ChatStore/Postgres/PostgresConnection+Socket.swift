@@ -1,52 +1,57 @@
 import CLibPQ
-import Dispatch
 import Glibc
 
+/// A watch on a duplicate of libpq's socket (`PostgresConnection.watchSocket`).
+struct SocketWatch {
+  let token: PostgresReactor.Token
+  let fd: Int32
+}
+
 extension PostgresConnection {
-  /// The persistent read source of a connected socket: results, notifications and EOF.
+  /// The persistent read watch of a connected socket: results, notifications and EOF.
   func startReading() {
-    guard let source = makeSource(writable: false) as? any DispatchSourceRead else { return }
-    readSource = source
-    source.setEventHandler { self.socketReadable() }
-    source.activate()
+    readWatch = watchSocket(writable: false) { self.socketReadable() }
+    guard readWatch != nil else { return }
     startWatchdog()
   }
 
   private func startWatchdog() {
-    let interval = Self.pokeInterval.timeInterval
-    let timer = DispatchSource.makeTimerSource(queue: queue)
-    timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(100))
-    timer.setEventHandler { [weak self] in self?.checkPending() }
-    timer.activate()
-    watchdog = timer
+    watchdog = reactor.schedule(at: .now + Self.pokeInterval) { [weak self] in
+      guard let self, !self.closing else { return }
+      self.checkPending()
+      if !self.closing { self.startWatchdog() }
+    }
   }
 
-  /// A source watching a duplicate of libpq's socket, closed by the cancel handler.
+  /// Watches a duplicate of libpq's socket, closed by `stopWatching`.
   ///
-  /// libpq closes its socket itself when it sees EOF, while the source may still be armed;
-  /// a new socket could then reuse the fd number and dispatch, which keys its registrations by
-  /// number, would never report it. The duplicate keeps the number ours until cancellation.
-  func makeSource(writable: Bool) -> (any DispatchSourceProtocol)? {
+  /// libpq closes its socket itself when it sees EOF, while the watch may still be set; a new
+  /// socket could then reuse the fd number, and epoll, which forgets a descriptor once its
+  /// file is closed, would never report the old one's end. The duplicate keeps the file open
+  /// until the watch stops.
+  func watchSocket(writable: Bool, _ handler: @escaping () -> Void) -> SocketWatch? {
     let fd = dup(PQsocket(conn))
     guard fd >= 0 else {
       shutdown(connectionError("no socket"))
       return nil
     }
-    let source: any DispatchSourceProtocol =
-      writable
-      ? DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
-      : DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-    liveSources += 1
-    source.setCancelHandler {
+    guard let token = reactor.watch(fd, writable: writable, handler) else {
       Glibc.close(fd)
-      self.sourceDrained()
+      shutdown(connectionError("the socket cannot be watched"))
+      return nil
     }
-    return source
+    return SocketWatch(token: token, fd: fd)
   }
 
-  /// Dispatch may report readiness once per arrival (edge-like), while `PQconsumeInput` reads
-  /// only what one `recv` returns: so read until the socket is drained, peeking for more, or
-  /// a FIN right behind the server's last message would never be noticed.
+  func stopWatching(_ watch: SocketWatch?) {
+    guard let watch else { return }
+    reactor.unwatch(watch.token, fd: watch.fd)
+    Glibc.close(watch.fd)
+  }
+
+  /// `PQconsumeInput` reads only what one `recv` returns: read until the socket is drained,
+  /// peeking for more, so that a FIN right behind the server's last message is seen in the
+  /// same turn.
   func socketReadable() {
     guard let conn, !closing else { return }
     var lost = false
@@ -82,26 +87,23 @@ extension PostgresConnection {
     }
   }
 
-  /// Sends buffered output; when the socket is full, a write source finishes the job.
+  /// Sends buffered output; when the socket is full, a write watch finishes the job.
   func flush() {
     guard let conn else { return }
     switch PQflush(conn) {
     case 0:
-      writeSource?.cancel()
-      writeSource = nil
+      stopWatching(writeWatch)
+      writeWatch = nil
     case 1:
-      guard writeSource == nil,
-        let source = makeSource(writable: true) as? any DispatchSourceWrite
-      else { return }
-      writeSource = source
-      source.setEventHandler { self.flush() }
-      source.activate()
+      guard writeWatch == nil else { return }
+      writeWatch = watchSocket(writable: true) { self.flush() }
     default:
       shutdown(connectionError("write failed"))
     }
   }
 
-  /// Fails pending work, cancels the sources and frees the connection once they are drained.
+  /// Fails pending work, stops watching the socket, and frees the connection in a job of its
+  /// own: the caller may be in the middle of a libpq call's results.
   func shutdown(_ error: StoreError) {
     guard !closing else { return }
     closing = true
@@ -110,26 +112,23 @@ extension PostgresConnection {
       pending = nil
       request.continuation.resume(throwing: request.error ?? error)
     }
-    watchdog?.cancel()
+    for timer in [watchdog, connectTimer] {
+      if let timer { reactor.cancelTimer(timer) }
+    }
     watchdog = nil
-    readSource?.cancel()
-    writeSource?.cancel()
-    connectSource?.cancel()
-    readSource = nil
-    writeSource = nil
-    connectSource = nil
-    sourceDrained(count: 0)
+    connectTimer = nil
+    for watch in [readWatch, writeWatch, connectWatch] { stopWatching(watch) }
+    readWatch = nil
+    writeWatch = nil
+    connectWatch = nil
+    reactor.execute {
+      if let conn = self.conn {
+        PQfinish(conn)
+        self.conn = nil
+      }
+    }
     closeHandler?()
     closeHandler = nil
     notificationHandler = nil
-  }
-
-  /// A source's cancel handler ran: dispatch no longer watches the fd.
-  func sourceDrained(count: Int = 1) {
-    liveSources -= count
-    if closing, liveSources == 0, let conn {
-      PQfinish(conn)
-      self.conn = nil
-    }
   }
 }

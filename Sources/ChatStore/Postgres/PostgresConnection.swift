@@ -1,5 +1,4 @@
 import CLibPQ
-import Dispatch
 import Synchronization
 
 /// One PostgreSQL connection: libpq in nonblocking mode, driven by socket readiness.
@@ -7,10 +6,10 @@ import Synchronization
 /// Why this design: libpq's blocking calls would park a thread for every round trip, and the
 /// threads here are NIO event loops or Swift's cooperative pool (2 threads on this machine).
 /// Dedicated threads would work but cost a thread per connection. Instead every libpq call runs
-/// on this connection's serial `DispatchQueue`, never blocking: `PQconnectStartParams` +
-/// `PQconnectPoll`, `PQsendQueryParams` + `PQflush`, and `PQconsumeInput` + `PQisBusy` +
-/// `PQgetResult` when a `DispatchSource` on `PQsocket` says the socket is readable (epoll
-/// underneath). Callers await a continuation; no thread waits.
+/// on the connection's `PostgresReactor`, a thread shared with other connections that never
+/// blocks in libpq: `PQconnectStartParams` + `PQconnectPoll`, `PQsendQueryParams` +
+/// `PQflush`, and `PQconsumeInput` + `PQisBusy` + `PQgetResult` when epoll says the socket is
+/// readable. Callers await a continuation; no thread waits.
 ///
 /// Every statement goes through the extended protocol in pipeline mode (binds are never
 /// spliced into SQL), prepared once per connection under a name (`PreparedStatements`); a
@@ -18,7 +17,7 @@ import Synchronization
 /// transaction. Only migrations use the simple protocol, for multi-statement files.
 ///
 /// A connection runs one request at a time; the pool guarantees exclusive use.
-/// - Important: call `close()` when done: it cancels the socket sources and then `PQfinish`es.
+/// - Important: call `close()` when done: it stops watching the socket and `PQfinish`es.
 package final class PostgresConnection: @unchecked Sendable {
   /// How to reach the server and how each session is set up.
   package struct Configuration: Sendable {
@@ -53,17 +52,16 @@ package final class PostgresConnection: @unchecked Sendable {
     }
   }
 
-  let queue: DispatchQueue
-  /// Touched only on `queue`.
+  let reactor: PostgresReactor
+  /// Touched only on `reactor`'s thread.
   var conn: OpaquePointer?
-  var readSource: (any DispatchSourceRead)?
-  var writeSource: (any DispatchSourceWrite)?
-  var connectSource: (any DispatchSourceProtocol)?
+  var readWatch: SocketWatch?
+  var writeWatch: SocketWatch?
+  var connectWatch: SocketWatch?
   var connectContinuation: CheckedContinuation<Void, any Error>?
+  var connectTimer: PostgresReactor.Token?
   /// Runs `checkPending` every `pokeInterval` while connected.
-  var watchdog: (any DispatchSourceTimer)?
-  /// Sources not yet cancelled-and-drained; `PQfinish` waits for 0 so no source sees a closed fd.
-  var liveSources = 0
+  var watchdog: PostgresReactor.Token?
   var closing = false
   var pending: PendingRequest?
   /// When `pending` was sent.
@@ -77,8 +75,8 @@ package final class PostgresConnection: @unchecked Sendable {
   var noticeReceiver: NoticeReceiver?
   private let closedFlag = Atomic<Bool>(false)
 
-  private init(label: String) {
-    queue = DispatchQueue(label: label)
+  private init() {
+    reactor = PostgresReactor.next()
   }
 
   deinit {
@@ -94,7 +92,7 @@ package final class PostgresConnection: @unchecked Sendable {
     onNotification: (@Sendable (PostgresNotification) -> Void)? = nil,
     onClose: (@Sendable () -> Void)? = nil
   ) async throws -> PostgresConnection {
-    let connection = PostgresConnection(label: "chatd.postgres")
+    let connection = PostgresConnection()
     connection.notificationHandler = onNotification
     connection.closeHandler = onClose
     connection.noticeReceiver = configuration.noticeHandler.map(NoticeReceiver.init)
@@ -104,7 +102,7 @@ package final class PostgresConnection: @unchecked Sendable {
       $0 + configuration.answerMargin
     }
     try await withCheckedThrowingContinuation { continuation in
-      connection.queue.async {
+      connection.reactor.execute {
         connection.startConnecting(configuration, continuation: continuation)
       }
     }
@@ -115,7 +113,7 @@ package final class PostgresConnection: @unchecked Sendable {
   /// statements carry no BEGIN or COMMIT of their own). Throws the first statement's error.
   package func execute(_ queries: [PostgresQuery]) async throws -> [PostgresResult] {
     try await withCheckedThrowingContinuation { continuation in
-      queue.async { self.start(.pipeline(queries), continuation: continuation) }
+      reactor.execute { self.start(.pipeline(queries), continuation: continuation) }
     }
   }
 
@@ -127,13 +125,15 @@ package final class PostgresConnection: @unchecked Sendable {
   /// Runs SQL text with the simple protocol (several statements, no binds): migrations only.
   package func run(unsafeSQL sql: String) async throws {
     _ = try await withCheckedThrowingContinuation { continuation in
-      queue.async { self.start(.simple(sql), continuation: continuation) }
+      reactor.execute { self.start(.simple(sql), continuation: continuation) }
     }
   }
 
   /// Closes the connection; pending work fails with `.unavailable`.
   package func close() {
-    queue.async { self.shutdown(StoreError(.unavailable, serverMessage: "connection closed")) }
+    reactor.execute {
+      self.shutdown(StoreError(.unavailable, serverMessage: "connection closed"))
+    }
   }
 
   func markClosed() {
