@@ -227,12 +227,32 @@ import Testing
     _ = try await store.messages.send(
       roomID: other.id, sender: "carol", clientMsgID: "s2", body: "pineapple secret")
     let found = try await store.messages.search(user: "bob", query: "pineapple", limit: 10)
-    #expect(found.items.map(\.body) == ["pineapple pizza"])
+    #expect(found?.items.map(\.body) == ["pineapple pizza"])
     let carol = try await store.messages.search(user: "carol", query: "pineapple", limit: 10)
-    #expect(carol.items.map(\.body) == ["pineapple secret"])
+    #expect(carol?.items.map(\.body) == ["pineapple secret"])
     let scoped = try await store.messages.search(
-      user: "bob", query: "pineapple", roomID: other.id, limit: 10)
-    #expect(scoped.items.isEmpty)
+      user: "carol", query: "pineapple", roomID: other.id, limit: 10)
+    #expect(scoped?.items.map(\.body) == ["pineapple secret"])
+  }
+
+  @Test func searchingARoomIsForThoseWhoMayReadIt() async throws {
+    _ = try await store.messages.send(
+      roomID: room, sender: "alice", clientMsgID: "r1", body: "mango lassi")
+    // bob is a member; carol is not, and is told nothing of the room.
+    let member = try await store.messages.search(
+      user: "bob", query: "mango", roomID: room, limit: 10)
+    #expect(member?.items.map(\.body) == ["mango lassi"])
+    #expect(
+      try await store.messages.search(user: "carol", query: "mango", roomID: room, limit: 10)
+        == nil)
+    // A service, a member of nothing, searches any room that exists, and no other.
+    let service = try await store.messages.search(
+      user: "svc", query: "mango", roomID: room, asService: true, limit: 10)
+    #expect(service?.items.map(\.body) == ["mango lassi"])
+    #expect(
+      try await store.messages.search(
+        user: "svc", query: "mango", roomID: UUID().uuidString, asService: true, limit: 10)
+        == nil)
   }
 
   @Test(arguments: [

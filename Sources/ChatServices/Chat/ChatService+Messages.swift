@@ -46,7 +46,7 @@ extension ChatService {
       validation.fail("after_seq", "must not be set together with before_seq")
     }
     try validation.check()
-    // The visibility check rides in the page's round trip (`requireVisible` would be another).
+    // The visibility check rides in the page's round trip.
     guard
       let (messages, hasMore) = try await store.messages.visiblePage(
         roomID: request.roomId, viewer: caller.id, asService: caller.role == .service,
@@ -78,12 +78,4 @@ extension ChatService {
     }
   }
 
-  /// NOT_FOUND unless the caller is a member (or the service role and the room exists).
-  func requireVisible(roomID: String, caller: Caller) async throws {
-    let visible =
-      caller.role == .service
-      ? try await store.events.lastSeq(roomID: roomID) != nil
-      : try await store.rooms.role(roomID: roomID, user: caller.id) != nil
-    guard visible else { throw ServiceError.notFound("room") }
-  }
 }

@@ -53,17 +53,24 @@ public struct MessageRepository: Sendable {
     afterSeq: Int64? = nil, limit: Int
   ) async throws -> (messages: [Message], hasMore: Bool)? {
     let room = try uuid(roomID)
-    let visible: PostgresQuery =
-      asService
-      ? "SELECT 1 FROM rooms WHERE id = \(room)::uuid"
-      : "SELECT 1 FROM room_members WHERE room_id = \(room)::uuid AND user_id = \(viewer)"
     let results = try await pool.execute([
-      visible,
+      Self.visibility(of: room, to: viewer, asService: asService),
       Self.pageQuery(
         room: room, viewer: viewer, beforeSeq: beforeSeq, afterSeq: afterSeq, limit: limit),
     ])
     guard results[0].first != nil else { return nil }
     return try Self.page(results[1], afterSeq: afterSeq, limit: limit)
+  }
+
+  /// One row when `viewer` may read `room` (a parsed UUID, `uuid(_:)`): a member, or for a
+  /// service (which reads any room) a room that exists. Sent in the pipeline of the read it
+  /// guards, so the check costs no round trip of its own.
+  private static func visibility(of room: String, to viewer: String, asService: Bool)
+    -> PostgresQuery
+  {
+    asService
+      ? "SELECT 1 FROM rooms WHERE id = \(room)::uuid"
+      : "SELECT 1 FROM room_members WHERE room_id = \(room)::uuid AND user_id = \(viewer)"
   }
 
   /// One more row than the page holds, so that `page` can tell whether more lie beyond.
@@ -129,26 +136,40 @@ public struct MessageRepository: Sendable {
   }
 
   /// Full-text search over the rooms `user` belongs to (or one of them), best match first.
-  /// Pages are offsets (`after` is the next offset as text).
+  /// Pages are offsets (`after` is the next offset as text). With `roomID`, nil when the
+  /// caller may not read that room (`visibility`, in the search's round trip): a member, or
+  /// a service (which reads any room) naming a room that exists.
   public func search(
-    user: String, query: String, roomID: String? = nil, limit: Int, after cursor: String? = nil
-  ) async throws -> Page<Message> {
+    user: String, query: String, roomID: String? = nil, asService: Bool = false, limit: Int,
+    after cursor: String? = nil
+  ) async throws -> Page<Message>? {
     let room = try roomID.map { try uuid($0) }
     let offset = cursor.flatMap { Int($0) } ?? 0
-    let rows = try await pool.query(
-      """
+    // The rooms searched: the one named (whose visibility is checked beside the search), or
+    // every room the caller belongs to.
+    let rooms: PostgresQuery =
+      room.map { "SELECT \($0)::uuid" }
+      ?? "SELECT room_id FROM room_members WHERE user_id = \(user)"
+    let search: PostgresQuery = """
       WITH hits AS (
         SELECT m.id, ts_rank(m.search, q) AS rank, m.seq
         FROM messages m, websearch_to_tsquery('simple', \(query)) q
-        WHERE m.search @@ q AND m.deleted_at IS NULL
-          AND m.room_id IN (SELECT room_id FROM room_members WHERE user_id = \(user))
-          AND (\(room)::uuid IS NULL OR m.room_id = \(room)::uuid)
+        WHERE m.search @@ q AND m.deleted_at IS NULL AND m.room_id IN (\(subquery: rooms))
         ORDER BY rank DESC, m.seq DESC, m.id
         OFFSET \(offset) LIMIT \(limit + 1))
       SELECT v.* FROM chat_messages(\(user), ARRAY(SELECT id FROM hits)) v
       JOIN hits h ON h.id = v.id ORDER BY h.rank DESC, h.seq DESC, h.id
       """
-    ).rows
+    let rows: [PostgresRow]
+    if let room {
+      let results = try await pool.execute([
+        Self.visibility(of: room, to: user, asService: asService), search,
+      ])
+      guard results[0].first != nil else { return nil }
+      rows = results[1].rows
+    } else {
+      rows = try await pool.query(search).rows
+    }
     let items = try rows.prefix(limit).map(Message.init(row:))
     return Page(items: items, nextCursor: rows.count > limit ? String(offset + limit) : nil)
   }
