@@ -69,10 +69,11 @@ final class PostgresReactor: @unchecked Sendable {
   }
 
   /// Calls `handler` whenever `fd` is readable (or writable), level-triggered, until
-  /// `unwatch`. On the reactor's thread; nil when epoll refuses the descriptor.
+  /// `unwatch`; also on a hang-up or an error, which epoll always reports (a socket at EOF is
+  /// readable too). On the reactor's thread; nil when epoll refuses the descriptor.
   func watch(_ fd: Int32, writable: Bool, _ handler: @escaping () -> Void) -> Token? {
     let token = makeToken()
-    let interest = (writable ? EPOLLOUT.rawValue : EPOLLIN.rawValue) | EPOLLRDHUP.rawValue
+    let interest = writable ? EPOLLOUT.rawValue : EPOLLIN.rawValue
     var event = epoll_event(events: interest, data: epoll_data_t(u64: token.value))
     guard epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) == 0 else { return nil }
     watches[token.value] = handler
