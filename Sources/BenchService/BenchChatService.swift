@@ -55,7 +55,7 @@ public final class BenchChatService: Bench_V1_Chat.ServiceProtocol, Service, Sen
       to: request.roomId, after: rooms.lastSeq(of: request.roomId), subscriber: nil)
     defer { subscription.close() }
     if let direct = response.direct {
-      subscription.deliverDirectly(on: direct.lane) { item in
+      subscription.deliverDirectly(on: direct.lane, batch: direct.batch) { item in
         direct.write(encoded: item.message) == .written ? .sent : .deferred
       }
     }

@@ -86,13 +86,17 @@ public final class FeedSubscription: Sendable {
   /// backed up, or the event needs the task) is queued for `next()` as usual, in order. Replays,
   /// `synced` and heartbeats still come from `next()`.
   ///
+  /// `batch` is what the consumer's writes go out with (its connection): the lane's job takes
+  /// a batch's subscribers one after another and flushes the batch after them.
+  ///
   /// Call it once, before the first `next()`. `take` runs on `lane` with the subscription's
   /// lock held: it must write and return, never call back into the subscription.
   public func deliverDirectly(
-    on lane: any WriteLane, _ take: @escaping @Sendable (FeedItem) -> DirectDelivery
+    on lane: any WriteLane, batch: (any WriteBatch)? = nil,
+    _ take: @escaping @Sendable (FeedItem) -> DirectDelivery
   ) {
     state.withLock { $0.direct = take }
-    feed.attach(self, to: lane)
+    feed.attach(self, to: lane, batch: batch)
   }
 
   /// One page from the source; at its end, an attempt to join the live feed. Nil when there

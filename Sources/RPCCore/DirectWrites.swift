@@ -6,6 +6,15 @@ public protocol WriteLane: AnyObject, Sendable {
   func execute(_ work: @escaping @Sendable () -> Void)
 }
 
+/// Streams of a lane whose writes go out together: in the HTTP/2 transport, a connection.
+/// A fan-out job writes an event to one batch's streams after another and flushes each batch
+/// when its streams have the event, so the first connections' bytes leave while the job
+/// writes to the rest, and each connection is written once per event.
+public protocol WriteBatch: AnyObject, Sendable {
+  /// Sends what the batch's streams have queued, if a send is pending; on the lane only.
+  func flushBatch()
+}
+
 /// What became of a message written without suspending.
 public enum DirectWriteResult: Sendable, Equatable {
   /// Queued for sending.
@@ -20,6 +29,8 @@ public enum DirectWriteResult: Sendable, Equatable {
 /// A message sink that can also take a message synchronously, on its lane.
 public protocol DirectMessageSink: MessageSink {
   var lane: any WriteLane { get }
+  /// The streams this one's writes go out with (its connection).
+  var batch: any WriteBatch { get }
   /// Queues a message unless the stream is backed up or ended.
   ///
   /// - Important: call it on `lane` only.
@@ -33,6 +44,7 @@ public struct DirectWriter<Message: WireMessage>: Sendable {
   init(_ sink: any DirectMessageSink) { self.sink = sink }
 
   public var lane: any WriteLane { sink.lane }
+  public var batch: any WriteBatch { sink.batch }
 
   /// Queues a message encoded once for many writers; on `lane` only.
   ///

@@ -107,29 +107,98 @@ import Testing
     #expect(!hub.isFollowed("room"))
   }
 
+  @Test func aLaneJobWritesOneBatchAfterAnotherAndFlushesEach() async throws {
+    let log = MemoryLog()
+    let hub = FeedHub(source: log)
+    let lane = QueueLane()
+    let order = RecordingBatch.Log()
+    let batches = (0..<3).map { RecordingBatch("c\($0)", log: order) }
+    let streams = (0..<9).map { RecordingStream(lane: lane, batch: batches[$0 % 3]) }
+    var subscriptions: [FeedSubscription] = []
+    var consumers: [Task<Void, any Error>] = []
+    defer {
+      for consumer in consumers { consumer.cancel() }
+      for subscription in subscriptions { subscription.close() }
+    }
+    for stream in streams {
+      let subscription = stream.subscribe(hub, after: 0)
+      subscriptions.append(subscription)
+      try await stream.readUntilSynced(subscription)
+      consumers.append(stream.consume(subscription))
+    }
+    for subscription in subscriptions { try await subscription.waitUntilArmed() }
+    hub.announce("room", seq: log.append("room"))
+    for stream in streams { try await stream.wait(through: 1) }
+    lane.queue.sync {}
+    // One job: a connection's three streams, then its flush; one connection after another.
+    let entries = order.entries.withLock { $0 }
+    #expect(entries.count == 12)
+    for start in stride(from: 0, to: entries.count, by: 4) {
+      let name = entries[start].split(separator: " ").last.map(String.init) ?? ""
+      #expect(
+        Array(entries[start..<min(start + 4, entries.count)])
+          == ["write \(name)", "write \(name)", "write \(name)", "flush \(name)"])
+    }
+    #expect(Set(entries.filter { $0.hasPrefix("flush") }) == ["flush c0", "flush c1", "flush c2"])
+    #expect(streams.allSatisfy { $0.count(.lane) == 1 })
+  }
+
   @Test func closingStreamsThatShareALaneRemovesEachFromItsGroup() {
     let hub = FeedHub(source: MemoryLog())
     let lanes = [QueueLane(), QueueLane()]
+    // Four connections per lane, and streams without one.
+    let log = RecordingBatch.Log()
+    let batches = (0..<8).map { RecordingBatch("c\($0)", log: log) }
     let subscriptions = (0..<400).map { index in
       let subscription = hub.subscribe(to: "room", after: 0, subscriber: nil)
-      subscription.deliverDirectly(on: lanes[index % 2]) { _ in .sent }
+      subscription.deliverDirectly(
+        on: lanes[index % 2], batch: index % 10 == 0 ? nil : batches[index % 8]
+      ) { _ in .sent }
       return subscription
     }
     let feed = subscriptions[0].feed
     func members() -> [Int?] {
-      feed.state.withLock { state in lanes.map { state.lanes[ObjectIdentifier($0)]?.members.count }
+      feed.state.withLock { state in lanes.map { state.lanes[ObjectIdentifier($0)]?.memberCount }
+      }
+    }
+    func tidy() -> Bool {
+      feed.state.withLock { state in
+        state.lanes.values.allSatisfy { group in
+          group.batches.values.allSatisfy { !$0.members.isEmpty }
+            && group.batches.values.reduce(0) { $0 + $1.members.count } == group.memberCount
+        } && state.placements.count == state.subscriberCount
       }
     }
     #expect(members() == [200, 200])
+    #expect(tidy())
     // Every stream of the first lane, half of the second's; twice, as a handler may.
     let closing = subscriptions.indices.filter { $0 % 4 != 3 }
     for _ in 0..<2 { for index in closing { subscriptions[index].close() } }
     #expect(members() == [nil, 100], "an emptied group goes, the other keeps the rest")
+    #expect(tidy(), "an emptied batch goes, and nothing is left of a closed stream")
     #expect(hub.subscriptionCount == 100)
     for subscription in subscriptions { subscription.close() }
     #expect(hub.subscriptionCount == 0)
     #expect(!hub.isFollowed("room"))
   }
+}
+
+/// A connection's stand-in: its streams' lane writes and its flushes go to a shared log.
+final class RecordingBatch: WriteBatch {
+  final class Log: Sendable {
+    let entries = Mutex<[String]>([])
+    func add(_ entry: String) { entries.withLock { $0.append(entry) } }
+  }
+
+  let name: String
+  let log: Log
+
+  init(_ name: String, log: Log) {
+    self.name = name
+    self.log = log
+  }
+
+  func flushBatch() { log.add("flush \(name)") }
 }
 
 /// A serial lane on a dispatch queue, standing in for an event loop.
@@ -146,19 +215,27 @@ final class RecordingStream: Sendable {
     let by: Writer
   }
 
-  let lane = QueueLane()
+  let lane: QueueLane
+  /// The connection it stands for, with the log its lane writes go to as well; nil for none.
+  let batch: RecordingBatch?
   let writes = Mutex<[Write]>([])
   /// When false, the stream is backed up: the lane's writes are deferred to the task.
   let accepting = Atomic<Bool>(true)
+
+  init(lane: QueueLane = QueueLane(), batch: RecordingBatch? = nil) {
+    self.lane = lane
+    self.batch = batch
+  }
 
   func subscribe(_ hub: FeedHub, after seq: UInt64, as subscriber: String? = nil)
     -> FeedSubscription
   {
     let subscription = hub.subscribe(to: "room", after: seq, subscriber: subscriber)
-    subscription.deliverDirectly(on: lane) { [self] item in
+    subscription.deliverDirectly(on: lane, batch: batch) { [self] item in
       dispatchPrecondition(condition: .onQueue(lane.queue))
       guard accepting.load(ordering: .relaxed) else { return .deferred }
       writes.withLock { $0.append(Write(seq: item.seq, by: .lane)) }
+      if let batch { batch.log.add("write \(batch.name)") }
       return .sent
     }
     return subscription

@@ -73,7 +73,7 @@ extension ChatService {
       return left.userID == member
     }
     if let direct = response.direct {
-      subscription.deliverDirectly(on: direct.lane) { item in
+      subscription.deliverDirectly(on: direct.lane, batch: direct.batch) { item in
         // The member's own departure ends the call, which only the task can do.
         guard !endsStream(item), direct.write(encoded: item.message) == .written else {
           return .deferred
@@ -115,7 +115,7 @@ extension ChatService {
       }
     }
     if let direct = response.direct {
-      subscription.deliverDirectly(on: direct.lane) { item in
+      subscription.deliverDirectly(on: direct.lane, batch: direct.batch) { item in
         guard direct.write(encoded: item.message) == .written else { return .deferred }
         wrote(item)
         return .sent

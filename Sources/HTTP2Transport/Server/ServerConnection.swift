@@ -7,7 +7,7 @@ import TLS
 /// nghttp2 produces once per event-loop tick.
 ///
 /// - Important: confined to its channel's event loop.
-final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
+final class ServerConnection: ChannelInboundHandler, WriteBatch, @unchecked Sendable {
   typealias InboundIn = ByteBuffer
   typealias OutboundOut = ByteBuffer
 
@@ -150,9 +150,19 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     guard !inRead, !flushScheduled else { return }
     flushScheduled = true
     eventLoop.execute {
+      // A fan-out job may have flushed already (`flushBatch`).
+      guard self.flushScheduled else { return }
       self.flushScheduled = false
       self.flush()
     }
+  }
+
+  /// A fan-out job has written an event to this connection's streams: their bytes go out now,
+  /// not after the job's other connections (`WriteBatch`).
+  func flushBatch() {
+    guard flushScheduled else { return }
+    flushScheduled = false
+    flush()
   }
 
   /// Writes every frame nghttp2 has ready, unless the socket is full.

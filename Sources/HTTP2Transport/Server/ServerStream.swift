@@ -386,6 +386,7 @@ final class ServerStream: @unchecked Sendable {
 
 extension ServerStream: LoopBoundMessageSink, DirectMessageSink {
   var lane: any WriteLane { connection.executor }
+  var batch: any WriteBatch { connection }
 }
 
 extension ServerStream: MessageSource {
