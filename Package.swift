@@ -259,7 +259,7 @@ let package = Package(
     // What the load generators share: /proc figures, clocks, latency histograms, reports.
     .target(
       name: "BenchSupport",
-      dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
+      dependencies: ["ProtoBridge", .product(name: "Histogram", package: "hdrhistogram-swift")],
       path: "Benchmarks/Support", swiftSettings: strictness),
     // Fan-out latency and idle-stream cost through chatd's own client (Benchmarks/fanout.sh).
     .executableTarget(

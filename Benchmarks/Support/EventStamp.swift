@@ -1,8 +1,11 @@
+import ProtoBridge
+
 /// What the load generator needs of a `bench.v1.Event`: its seq, and the send time a measured
-/// message carries in its body ("m <nanoseconds>", BenchLoad's `Body`). Read straight from the wire bytes: decoding every
-/// event through protobuf-c into Swift strings cost the load generator about a sixth of its
-/// time per delivery, on the cores the server under test shares (docs/benchmarks.md,
-/// "session 10"). The scan still rejects what is not a well-formed message.
+/// message carries in its body ("m <nanoseconds>", BenchLoad's `Body`). Read straight from
+/// the wire bytes (`WireReader`): decoding every event through protobuf-c into Swift strings
+/// cost the load generator about a sixth of its time per delivery, on the cores the server
+/// under test shares (docs/benchmarks.md, "session 10"). The scan still rejects what is not
+/// a well-formed message.
 package struct EventStamp: Equatable {
   package var seq: UInt64
   /// Nil for a warm-up or anything else that is not a measured message.
@@ -19,35 +22,41 @@ package struct EventStamp: Equatable {
   /// Nil when `bytes` is not a well-formed protobuf message.
   package init?(_ bytes: [UInt8]) {
     self.init(seq: 0, sentAt: nil)
-    var reader = WireReader(bytes: bytes)
-    while !reader.atEnd {
-      guard let key = reader.varint() else { return nil }
-      switch (key >> 3, key & 7) {
-      case (Self.seqField, 0):
-        guard let value = reader.varint() else { return nil }
-        seq = value
-      case (Self.bodyField, 2):
-        guard let body = reader.lengthDelimited() else { return nil }
-        sentAt = Self.sentAt(body)
-      case (_, 0):
-        guard reader.varint() != nil else { return nil }
-      case (_, 1):
-        guard reader.skip(8) else { return nil }
-      case (_, 2):
-        guard reader.lengthDelimited() != nil else { return nil }
-      case (_, 5):
-        guard reader.skip(4) else { return nil }
-      default:
-        return nil
+    let stamp: EventStamp? = bytes.withUnsafeBytes { raw in
+      var stamp = EventStamp(seq: 0, sentAt: nil)
+      var reader = WireReader(bytes: raw)
+      while !reader.isAtEnd {
+        guard let key = reader.varint() else { return nil }
+        switch (key >> 3, key & 7) {
+        case (Self.seqField, 0):
+          guard let value = reader.varint() else { return nil }
+          stamp.seq = value
+        case (Self.bodyField, 2):
+          guard let body = reader.lengthDelimited() else { return nil }
+          stamp.sentAt = Self.sentAt(body)
+        case (_, 0):
+          guard reader.varint() != nil else { return nil }
+        case (_, 1):
+          guard reader.skip(8) else { return nil }
+        case (_, 2):
+          guard reader.lengthDelimited() != nil else { return nil }
+        case (_, 5):
+          guard reader.skip(4) else { return nil }
+        default:
+          return nil
+        }
       }
+      return stamp
     }
+    guard let stamp else { return nil }
+    self = stamp
   }
 
   /// The nanoseconds of a body "m <nanos>" (`Body.measured`), nil for any other body.
-  package static func sentAt(_ body: ArraySlice<UInt8>) -> UInt64? {
-    guard body.count > 2, body.first == UInt8(ascii: "m"),
-      body[body.startIndex + 1] == UInt8(ascii: " ")
-    else { return nil }
+  static func sentAt(_ body: UnsafeRawBufferPointer) -> UInt64? {
+    guard body.count > 2, body[0] == UInt8(ascii: "m"), body[1] == UInt8(ascii: " ") else {
+      return nil
+    }
     var value: UInt64 = 0
     for byte in body.dropFirst(2) {
       guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
@@ -57,39 +66,5 @@ package struct EventStamp: Equatable {
       value = sum
     }
     return value
-  }
-}
-
-/// Reads protobuf wire-format primitives from the front of a byte array.
-private struct WireReader {
-  let bytes: [UInt8]
-  var offset = 0
-
-  var atEnd: Bool { offset >= bytes.count }
-
-  mutating func varint() -> UInt64? {
-    var value: UInt64 = 0
-    var shift: UInt64 = 0
-    while offset < bytes.count, shift < 64 {
-      let byte = bytes[offset]
-      offset += 1
-      value |= UInt64(byte & 0x7f) << shift
-      if byte < 0x80 { return value }
-      shift += 7
-    }
-    return nil
-  }
-
-  mutating func lengthDelimited() -> ArraySlice<UInt8>? {
-    guard let length = varint(), length <= UInt64(bytes.count - offset) else { return nil }
-    let start = offset
-    offset += Int(length)
-    return bytes[start..<offset]
-  }
-
-  mutating func skip(_ count: Int) -> Bool {
-    guard bytes.count - offset >= count else { return false }
-    offset += count
-    return true
   }
 }

@@ -22,9 +22,7 @@ extension Bridge {
       case 1: guard reader.skip(8) else { return nil }
       case 5: guard reader.skip(4) else { return nil }
       case 2:
-        guard let length = reader.varint(), let payload = reader.take(Int(clamping: length)) else {
-          return nil
-        }
+        guard let payload = reader.lengthDelimited() else { return nil }
         guard let field = protobuf_c_message_descriptor_get_field(descriptor, number) else {
           continue
         }
@@ -63,36 +61,5 @@ extension Bridge {
       case .error: return false
       }
     }
-  }
-}
-
-/// Reads protobuf wire primitives; every read fails (nil) past the end instead of trapping.
-private struct WireReader {
-  let bytes: UnsafeRawBufferPointer
-  var offset = 0
-
-  mutating func varint() -> UInt64? {
-    var value: UInt64 = 0
-    var shift: UInt64 = 0
-    while offset < bytes.count, shift < 64 {
-      let byte = bytes[offset]
-      offset += 1
-      value |= UInt64(byte & 0x7F) << shift
-      if byte & 0x80 == 0 { return value }
-      shift += 7
-    }
-    return nil
-  }
-
-  mutating func skip(_ count: Int) -> Bool {
-    guard bytes.count - offset >= count else { return false }
-    offset += count
-    return true
-  }
-
-  mutating func take(_ count: Int) -> UnsafeRawBufferPointer? {
-    guard count >= 0, bytes.count - offset >= count else { return nil }
-    defer { offset += count }
-    return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
   }
 }

@@ -44,48 +44,22 @@ extension UnknownFields {
     tag: UInt32, wireType: UInt32, payload: Range<Int>
   )] {
     var fields: [(tag: UInt32, wireType: UInt32, payload: Range<Int>)] = []
-    var reader = WireReader(bytes: bytes)
-    while !reader.isAtEnd {
-      guard let key = reader.varint(), key >> 3 > 0, key >> 3 <= 0x1FFF_FFFF else { break }
-      let wireType = UInt32(key & 7)
-      let start = reader.offset
-      switch wireType {
-      case 0: guard reader.varint() != nil else { return fields }
-      case 1: guard reader.skip(8) else { return fields }
-      case 2:
-        guard let length = reader.varint(), length <= UInt64(Int.max), reader.skip(Int(length))
-        else { return fields }
-      case 5: guard reader.skip(4) else { return fields }
-      default: return fields
+    bytes.withUnsafeBytes { raw in
+      var reader = WireReader(bytes: raw)
+      while !reader.isAtEnd {
+        guard let key = reader.varint(), key >> 3 > 0, key >> 3 <= 0x1FFF_FFFF else { return }
+        let wireType = UInt32(key & 7)
+        let start = reader.offset
+        switch wireType {
+        case 0: guard reader.varint() != nil else { return }
+        case 1: guard reader.skip(8) else { return }
+        case 2: guard reader.lengthDelimited() != nil else { return }
+        case 5: guard reader.skip(4) else { return }
+        default: return
+        }
+        fields.append((UInt32(key >> 3), wireType, start..<reader.offset))
       }
-      fields.append((UInt32(key >> 3), wireType, start..<reader.offset))
     }
     return fields
-  }
-}
-
-private struct WireReader {
-  let bytes: [UInt8]
-  var offset = 0
-
-  var isAtEnd: Bool { offset >= bytes.count }
-
-  mutating func varint() -> UInt64? {
-    var result: UInt64 = 0
-    var shift: UInt64 = 0
-    while offset < bytes.count, shift < 64 {
-      let byte = bytes[offset]
-      offset += 1
-      result |= UInt64(byte & 0x7F) << shift
-      if byte < 0x80 { return result }
-      shift += 7
-    }
-    return nil
-  }
-
-  mutating func skip(_ count: Int) -> Bool {
-    guard count <= bytes.count - offset else { return false }
-    offset += count
-    return true
   }
 }
