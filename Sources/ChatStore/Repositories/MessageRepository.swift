@@ -46,8 +46,10 @@ public struct MessageRepository: Sendable {
   }
 
   /// GetMessages in one round trip: `messages`'s page and the check that the caller may read
-  /// the room, in one pipeline and one snapshot. Nil when it may not: `viewer` is not a member,
-  /// or, for a service (`asService`, which reads any room), the room does not exist.
+  /// the room, in one pipeline and one implicit transaction (each statement sees what was
+  /// committed when it started: the check, then the page). Nil when it may not: `viewer` is
+  /// not a member, or, for a service (`asService`, which reads any room), the room does not
+  /// exist.
   public func visiblePage(
     roomID: String, viewer: String, asService: Bool, beforeSeq: Int64? = nil,
     afterSeq: Int64? = nil, limit: Int
