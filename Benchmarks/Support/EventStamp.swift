@@ -21,35 +21,35 @@ package struct EventStamp: Equatable {
 
   /// Nil when `bytes` is not a well-formed protobuf message.
   package init?(_ bytes: [UInt8]) {
-    self.init(seq: 0, sentAt: nil)
-    let stamp: EventStamp? = bytes.withUnsafeBytes { raw in
-      var stamp = EventStamp(seq: 0, sentAt: nil)
-      var reader = WireReader(bytes: raw)
-      while !reader.isAtEnd {
-        guard let key = reader.varint() else { return nil }
-        switch (key >> 3, key & 7) {
-        case (Self.seqField, 0):
-          guard let value = reader.varint() else { return nil }
-          stamp.seq = value
-        case (Self.bodyField, 2):
-          guard let body = reader.lengthDelimited() else { return nil }
-          stamp.sentAt = Self.sentAt(body)
-        case (_, 0):
-          guard reader.varint() != nil else { return nil }
-        case (_, 1):
-          guard reader.skip(8) else { return nil }
-        case (_, 2):
-          guard reader.lengthDelimited() != nil else { return nil }
-        case (_, 5):
-          guard reader.skip(4) else { return nil }
-        default:
-          return nil
-        }
-      }
-      return stamp
-    }
-    guard let stamp else { return nil }
+    guard let stamp = bytes.withUnsafeBytes(Self.read) else { return nil }
     self = stamp
+  }
+
+  private static func read(_ bytes: UnsafeRawBufferPointer) -> EventStamp? {
+    var stamp = EventStamp(seq: 0, sentAt: nil)
+    var reader = WireReader(bytes: bytes)
+    while !reader.isAtEnd {
+      guard let key = reader.varint() else { return nil }
+      switch (key >> 3, key & 7) {
+      case (seqField, 0):
+        guard let value = reader.varint() else { return nil }
+        stamp.seq = value
+      case (bodyField, 2):
+        guard let body = reader.lengthDelimited() else { return nil }
+        stamp.sentAt = sentAt(body)
+      case (_, 0):
+        guard reader.varint() != nil else { return nil }
+      case (_, 1):
+        guard reader.skip(8) else { return nil }
+      case (_, 2):
+        guard reader.lengthDelimited() != nil else { return nil }
+      case (_, 5):
+        guard reader.skip(4) else { return nil }
+      default:
+        return nil
+      }
+    }
+    return stamp
   }
 
   /// The nanoseconds of a body "m <nanos>" (`Body.measured`), nil for any other body.

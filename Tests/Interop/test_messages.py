@@ -126,3 +126,17 @@ def test_search_covers_the_callers_rooms_only(chat):
     assert error.code() == grpc.StatusCode.NOT_FOUND
     error = error_of(lambda r: search(bob, query="  "), None)
     assert violations(error) == [("query", "must not be empty")]
+
+
+def test_a_service_principal_searches_any_room_it_names(channel, chat):
+    """A service is a member of nothing: it searches the room it names, and only a room
+    that exists."""
+    alice, bob, stranger, room = chat
+    send(alice, room, "indexed pineapple")
+    service = User(channel, "Indexer", role="service")
+    search = lambda **f: service.chat.SearchMessages(M("chat.v1.SearchMessagesRequest", **f))
+    assert [m.body for m in search(query="pineapple", room_id=room.id).messages] == [
+        "indexed pineapple"]
+    assert search(query="pineapple").messages == []
+    error = error_of(lambda r: search(query="pineapple", room_id=str(uuid.uuid4())), None)
+    assert error.code() == grpc.StatusCode.NOT_FOUND
