@@ -112,7 +112,11 @@ import Testing
     let pool = PostgresPool(configuration: configuration)
     defer { pool.shutdown() }
     async let holder: PostgresResult = pool.query("SELECT pg_sleep(1)")
-    try await Task.sleep(for: .milliseconds(100))
+    // The holder has the one connection (or is opening it) before the second call asks: a
+    // fixed pause raced the holder's start when the cooperative threads were busy (CI run).
+    for _ in 0..<1000 where pool.statistics.inUse == 0 {
+      try await Task.sleep(for: .milliseconds(5))
+    }
     #expect(await storeErrorKind { _ = try await pool.query("SELECT 1") } == .unavailable)
     _ = try await holder
     #expect(try await pool.query("SELECT 1 AS one").first?.decode("one", as: Int.self) == 1)
