@@ -100,9 +100,11 @@ final class RecordingObserver: ServerObserver {
       _ = try? await client.unary(Echo.get, request: Raw("fail")) as Raw
       // Larger than the limit: ended by the transport, never reaching the handler.
       _ = try? await client.unary(Echo.get, request: Raw(String(repeating: "x", count: 17))) as Raw
+      // The timeout as a header only: the client's own expiry at the same instant would
+      // reset the stream first, and the server would see a cancelled call, not its deadline.
       _ =
         try? await client.unary(
-          Echo.get, request: Raw("sleep"), options: CallOptions(timeout: .milliseconds(100)))
+          Echo.get, request: Raw("sleep"), options: CallOptions(metadata: ["grpc-timeout": "100m"]))
         as Raw
       // Not a routed method: no call to report.
       _ =

@@ -43,6 +43,12 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     flush()
   }
 
+  /// The client's preface goes out once the socket is connected.
+  func channelActive(context: ChannelHandlerContext) {
+    flush()
+    context.fireChannelActive()
+  }
+
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     inRead = true
     defer { inRead = false }
@@ -133,6 +139,12 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
       return
     }
     if buffer.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(buffer), promise: nil) }
+    // nghttp2 ended the session (a protocol error: it has queued its GOAWAY, now written):
+    // nothing more will be read, so the calls fail with the closed connection, not hang.
+    if !session.wantsRead && !session.wantsWrite {
+      isUsable = false
+      context.close(promise: nil)
+    }
   }
 }
 

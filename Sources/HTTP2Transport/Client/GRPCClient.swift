@@ -47,7 +47,17 @@ public final class GRPCClient: RPCClientTransport, Sendable {
     requests: @escaping @Sendable (any MessageSink) async throws -> Void,
     responses: @escaping @Sendable (any MessageSource) async throws -> Result
   ) async throws -> Result {
+    let started = NIODeadline.now()
     let stream = try await openStream(method, options: options)
+    // The server is told the timeout (grpc-timeout), but one that never answers, or a
+    // connection that went silent, must not hold the call past it either.
+    let expiry = options.timeout.map { timeout in
+      stream.eventLoop.scheduleTask(deadline: started + TimeAmount(timeout)) {
+        stream.fail(
+          RPCError(code: .deadlineExceeded, message: "no answer within the timeout of \(timeout)"))
+      }
+    }
+    defer { expiry?.cancel() }
     // The call's tasks run on the connection's loop, where the stream lives: reading a
     // message that has arrived is then a plain function call, not two hops between threads.
     // Code in `responses` that blocks holds up the connection's other calls meanwhile.
@@ -131,19 +141,28 @@ public final class GRPCClient: RPCClientTransport, Sendable {
     let maxMessageSize = maxMessageSize
     let tls = tls
     let serverName = serverName
+    // The handlers go in before the socket connects: a server speaks first (its SETTINGS), and
+    // bytes that arrived before a handler added once `connect` completed went to the end of
+    // the pipeline and were lost. nghttp2 then saw the SETTINGS acknowledgement first and
+    // ended the session ("SETTINGS expected"): about one new connection in a thousand to grpcio.
     return ClientBootstrap(group: group)
       .channelOption(.socketOption(.tcp_nodelay), value: 1)
-      .connect(host: host, port: port)
-      .flatMapThrowing { channel in
-        let connection = ClientConnection(
-          eventLoop: channel.eventLoop, authority: authority, scheme: tls == nil ? "http" : "https",
-          maxMessageSize: maxMessageSize)
-        if let tls {
-          try channel.pipeline.syncOperations.addHandler(
-            TLSHandler(context: tls, serverName: serverName))
+      .channelInitializer { channel in
+        do {
+          let handlers = channel.pipeline.syncOperations
+          if let tls { try handlers.addHandler(TLSHandler(context: tls, serverName: serverName)) }
+          try handlers.addHandler(
+            ClientConnection(
+              eventLoop: channel.eventLoop, authority: authority,
+              scheme: tls == nil ? "http" : "https", maxMessageSize: maxMessageSize))
+          return channel.eventLoop.makeSucceededVoidFuture()
+        } catch {
+          return channel.eventLoop.makeFailedFuture(error)
         }
-        try channel.pipeline.syncOperations.addHandler(connection)
-        return (channel, connection)
+      }
+      .connect(host: host, port: port)
+      .flatMap { channel in
+        channel.pipeline.handler(type: ClientConnection.self).map { (channel, $0) }
       }
   }
 }

@@ -1,0 +1,82 @@
+import HTTP2Transport
+import NIOCore
+import NIOPosix
+import RPCCore
+import Testing
+
+/// The client against servers that are not gRPC servers at all, or broken ones: a call ends
+/// with a status every time, it never waits forever.
+@Suite(.timeLimit(.minutes(1))) struct MisbehavingServerTests {
+  /// A TCP server on a free loopback port that writes `greeting` to every connection it
+  /// accepts and then reads and drops whatever the client sends.
+  func withRawServer(
+    greeting: [UInt8], _ body: (GRPCClient) async throws -> Void
+  ) async throws {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .childChannelInitializer { child in
+        child.eventLoop.makeCompletedFuture {
+          try child.pipeline.syncOperations.addHandler(Greeter(greeting: greeting))
+        }
+      }
+      .bind(host: "127.0.0.1", port: 0).get()
+    let client = GRPCClient(host: "127.0.0.1", port: channel.localAddress!.port!)
+    do {
+      try await body(client)
+    } catch {
+      await client.close()
+      try await channel.close()
+      throw error
+    }
+    await client.close()
+    try await channel.close()
+  }
+
+  func expectFailure(
+    _ code: Status.Code, from client: GRPCClient, timeout: Duration,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) async {
+    do {
+      let _: Raw = try await client.unary(
+        Echo.get, request: Raw("hello"), options: CallOptions(timeout: timeout))
+      Issue.record("expected \(code), the call succeeded", sourceLocation: sourceLocation)
+    } catch let error as RPCError {
+      #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+    } catch {
+      Issue.record("expected RPCError \(code), got \(error)", sourceLocation: sourceLocation)
+    }
+  }
+
+  /// The server accepts and never says a word: the call's own timeout ends it.
+  @Test func aSilentServerEndsTheCallAtItsTimeout() async throws {
+    try await withRawServer(greeting: []) { client in
+      await expectFailure(.deadlineExceeded, from: client, timeout: .milliseconds(300))
+    }
+  }
+
+  /// A server whose first frame is not its SETTINGS (here a SETTINGS acknowledgement, what
+  /// the client saw when it lost the server's first bytes): nghttp2 ends the session, and
+  /// the call fails at once as UNAVAILABLE instead of waiting for its timeout.
+  @Test func aServerThatSkipsItsSettingsFailsTheCallAsUnavailable() async throws {
+    let settingsAck: [UInt8] = [0, 0, 0, 4, 1, 0, 0, 0, 0]
+    try await withRawServer(greeting: settingsAck) { client in
+      await expectFailure(.unavailable, from: client, timeout: .seconds(30))
+    }
+  }
+}
+
+private final class Greeter: ChannelInboundHandler, Sendable {
+  typealias InboundIn = ByteBuffer
+  typealias OutboundOut = ByteBuffer
+  let greeting: [UInt8]
+
+  init(greeting: [UInt8]) { self.greeting = greeting }
+
+  func channelActive(context: ChannelHandlerContext) {
+    if !greeting.isEmpty {
+      context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: greeting)), promise: nil)
+    }
+    context.fireChannelActive()
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}
