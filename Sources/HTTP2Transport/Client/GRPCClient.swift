@@ -148,16 +148,13 @@ public final class GRPCClient: RPCClientTransport, Sendable {
     return ClientBootstrap(group: group)
       .channelOption(.socketOption(.tcp_nodelay), value: 1)
       .channelInitializer { channel in
-        do {
+        channel.eventLoop.makeCompletedFuture {
           let handlers = channel.pipeline.syncOperations
           if let tls { try handlers.addHandler(TLSHandler(context: tls, serverName: serverName)) }
           try handlers.addHandler(
             ClientConnection(
               eventLoop: channel.eventLoop, authority: authority,
               scheme: tls == nil ? "http" : "https", maxMessageSize: maxMessageSize))
-          return channel.eventLoop.makeSucceededVoidFuture()
-        } catch {
-          return channel.eventLoop.makeFailedFuture(error)
         }
       }
       .connect(host: host, port: port)
