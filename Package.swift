@@ -20,6 +20,11 @@ let package = Package(
     .executable(name: "protoc-gen-chatd", targets: ["protoc-gen-chatd"]),
     .library(name: "ChatClient", targets: ["ChatClient"]),
     .executable(name: "chatctl", targets: ["chatctl"]),
+    // scripts/bench builds these in the grpc-swift-2 peer's workspace, which depends on this
+    // package by path (Benchmarks/peers/grpc-swift): a dependency's executables need products.
+    .executable(name: "BenchLoad", targets: ["BenchLoad"]),
+    .executable(name: "FanoutBench", targets: ["FanoutBench"]),
+    .executable(name: "StoreAppend", targets: ["StoreAppend"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),

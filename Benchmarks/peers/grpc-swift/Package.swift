@@ -16,6 +16,9 @@ let package = Package(
     .package(url: "https://github.com/grpc/grpc-swift-nio-transport", exact: "2.9.2"),
     .package(url: "https://github.com/grpc/grpc-swift-protobuf", exact: "2.4.1"),
     .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+    // Not used by the peer: scripts/bench builds chatd and its load generators here too, so
+    // SwiftNIO and the other packages both use compile once (docs/benchmarks.md).
+    .package(name: "chatd", path: "../../.."),
   ],
   targets: [
     .executableTarget(
