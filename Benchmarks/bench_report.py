@@ -242,7 +242,7 @@ def report(args: argparse.Namespace) -> None:
                   f"{spread(points, 'idle', server, 'server_idle_cpu_pct', 1, '%', **key)} |")
         w("")
         w("RSS per stream: the server's VmRSS growth from before the connections were opened "
-          "to 3 s after every stream received its warm-up event, divided by the streams "
+          "to 2 s after every stream received its warm-up event, divided by the streams "
           "(connections included: with one connection per subscriber that is their cost).")
         w("")
 
