@@ -114,8 +114,10 @@ import Testing
     async let holder: PostgresResult = pool.query("SELECT pg_sleep(1)")
     // The holder has the one connection (or is opening it) before the second call asks: a
     // fixed pause raced the holder's start when the cooperative threads were busy (CI run).
-    for _ in 0..<1000 where pool.statistics.inUse == 0 {
+    var polls = 0
+    while pool.statistics.inUse == 0, polls < 1000 {
       try await Task.sleep(for: .milliseconds(5))
+      polls += 1
     }
     #expect(await storeErrorKind { _ = try await pool.query("SELECT 1") } == .unavailable)
     _ = try await holder

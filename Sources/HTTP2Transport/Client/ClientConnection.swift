@@ -40,7 +40,6 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         maxConcurrentStreams: 100, initialWindowSize: 1 << 20, maxHeaderListSize: 64 << 10,
         connectionWindowSize: 8 << 20),
       delegate: self)
-    flush()
   }
 
   /// The client's preface goes out once the socket is connected.
