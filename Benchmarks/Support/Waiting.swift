@@ -55,9 +55,9 @@ package struct ClientTimeout: Error, CustomStringConvertible {
   package var description: String { "no answer within \(timeout) (client-side timeout)" }
 }
 
-/// Runs `operation` and cancels it after `timeout`, throwing `ClientTimeout`. Calls carry no
-/// deadline the client enforces itself, and a call whose connection never came up would
-/// otherwise wait for ever (see docs/benchmarks.md, fan-out problems).
+/// Runs `operation` and cancels it after `timeout`, throwing `ClientTimeout`: for waits that
+/// are not one call with a timeout of its own (a stream until it is synced), and so that the
+/// report tells the load generator's own limit apart from a server's DEADLINE_EXCEEDED.
 package func withTimeout<Result: Sendable>(
   _ timeout: Duration, _ operation: @escaping @Sendable () async throws -> Result
 ) async throws -> Result {

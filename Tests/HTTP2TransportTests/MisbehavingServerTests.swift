@@ -1,3 +1,4 @@
+import Glibc
 import HTTP2Transport
 import NIOCore
 import NIOPosix
@@ -53,6 +54,17 @@ import Testing
     }
   }
 
+  /// A listener whose accept queue is full drops the client's SYNs, so the connection is
+  /// never made: the call's timeout ends the wait, not NIO's connect timeout of 10 s.
+  @Test func aServerThatNeverAcceptsEndsTheCallAtItsTimeout() async throws {
+    let listener = try FullListener()
+    let client = GRPCClient(host: "127.0.0.1", port: listener.port)
+    await expectFailure(.deadlineExceeded, from: client, timeout: .milliseconds(300))
+    // The connect goes on after the call: the port closed, its next SYN is refused.
+    listener.close()
+    await client.close()
+  }
+
   /// A server whose first frame is not its SETTINGS (here a SETTINGS acknowledgement, what
   /// the client saw when it lost the server's first bytes): nghttp2 ends the session, and
   /// the call fails at once as UNAVAILABLE instead of waiting for its timeout.
@@ -79,4 +91,47 @@ private final class Greeter: ChannelInboundHandler, Sendable {
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+}
+
+/// A loopback listener with a backlog of 0 that never accepts, and one connection already in
+/// its queue: Linux drops the SYNs of every further connection while the queue is full.
+private struct FullListener {
+  let port: Int
+  private let listener: Int32
+  private let queued: Int32
+
+  init() throws {
+    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+      pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+        bind(listener, socketAddress, length) == 0 && listen(listener, 0) == 0
+          && getsockname(listener, socketAddress, &length) == 0
+      }
+    }
+    guard bound else { throw SocketError(errno: errno) }
+    // The one connection the queue holds: a plain blocking connect, completed at once.
+    let queued = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    let connected = withUnsafePointer(to: &address) { pointer in
+      pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(queued, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+      }
+    }
+    guard connected else { throw SocketError(errno: errno) }
+    self.listener = listener
+    self.queued = queued
+    self.port = Int(UInt16(bigEndian: address.sin_port))
+  }
+
+  func close() {
+    _ = Glibc.close(queued)
+    _ = Glibc.close(listener)
+  }
+}
+
+private struct SocketError: Error {
+  let errno: Int32
 }

@@ -47,12 +47,12 @@ public final class GRPCClient: RPCClientTransport, Sendable {
     requests: @escaping @Sendable (any MessageSink) async throws -> Void,
     responses: @escaping @Sendable (any MessageSource) async throws -> Result
   ) async throws -> Result {
-    let started = NIODeadline.now()
-    let stream = try await openStream(method, options: options)
+    let deadline = options.timeout.map { NIODeadline.now() + TimeAmount($0) }
+    let stream = try await openStream(method, options: options, deadline: deadline)
     // The server is told the timeout (grpc-timeout), but one that never answers, or a
     // connection that went silent, must not hold the call past it either.
     let expiry = options.timeout.map { timeout in
-      stream.eventLoop.scheduleTask(deadline: started + TimeAmount(timeout)) {
+      stream.eventLoop.scheduleTask(deadline: deadline!) {
         stream.fail(
           RPCError(code: .deadlineExceeded, message: "no answer within the timeout of \(timeout)"))
       }
@@ -100,9 +100,11 @@ public final class GRPCClient: RPCClientTransport, Sendable {
 
   /// A new stream on a usable connection. The check and the open happen in one turn of the
   /// connection's loop: a connection that closes (GOAWAY, a reset socket) between calls is
-  /// replaced, and the call, not yet sent, goes on a new one.
-  func openStream(_ method: MethodDescriptor, options: CallOptions) async throws
-    -> ClientStream
+  /// replaced, and the call, not yet sent, goes on a new one. Waiting for the connection ends
+  /// at `deadline` (DEADLINE_EXCEEDED): a server whose SYNs go unanswered would otherwise hold
+  /// the call for NIO's whole connect timeout.
+  func openStream(_ method: MethodDescriptor, options: CallOptions, deadline: NIODeadline? = nil)
+    async throws -> ClientStream
   {
     for _ in 0..<3 {
       let future = current.withLock { state -> EventLoopFuture<(any Channel, ClientConnection)> in
@@ -113,7 +115,9 @@ public final class GRPCClient: RPCClientTransport, Sendable {
       }
       let stream: ClientStream?
       do {
-        let (channel, connection) = try await future.get()
+        guard let (channel, connection) = try await Self.connection(future, by: deadline) else {
+          throw ConnectTimeout()
+        }
         stream = try await channel.eventLoop.submit { () throws -> ClientStream? in
           guard connection.isUsable, channel.isActive else {
             // A connection that failed (TLS verification, say) fails the call with its
@@ -123,6 +127,11 @@ public final class GRPCClient: RPCClientTransport, Sendable {
           }
           return try connection.open(method, options: options)
         }.get()
+      } catch is ConnectTimeout {
+        // The connection may yet come up: it stays for the calls that follow.
+        throw RPCError(
+          code: .deadlineExceeded,
+          message: "not connected to \(host):\(port) within the call's timeout")
       } catch let error as RPCError {
         current.withLock { if $0 === future { $0 = nil } }
         throw error
@@ -134,6 +143,20 @@ public final class GRPCClient: RPCClientTransport, Sendable {
       current.withLock { if $0 === future { $0 = nil } }
     }
     throw RPCError(code: .unavailable, message: "the connection to \(host):\(port) keeps closing")
+  }
+
+  /// What `future` brings, or nil if `deadline` passes first.
+  private static func connection(
+    _ future: EventLoopFuture<(any Channel, ClientConnection)>, by deadline: NIODeadline?
+  ) async throws -> (any Channel, ClientConnection)? {
+    guard let deadline else { return try await future.get() }
+    let loop = future.eventLoop
+    let bounded = loop.makePromise(of: (any Channel, ClientConnection)?.self)
+    // Whichever comes first completes the promise; NIO ignores the second completion.
+    let expiry = loop.scheduleTask(deadline: deadline) { bounded.succeed(nil) }
+    defer { expiry.cancel() }
+    future.map { Optional($0) }.cascade(to: bounded)
+    return try await bounded.futureResult.get()
   }
 
   private func connect() -> EventLoopFuture<(any Channel, ClientConnection)> {
@@ -163,3 +186,6 @@ public final class GRPCClient: RPCClientTransport, Sendable {
       }
   }
 }
+
+/// The call's deadline passed while its connection was still being made.
+private struct ConnectTimeout: Error {}
