@@ -46,7 +46,7 @@ def h2load(out: str, log: str, server: str, clients: str, streams: str, cpu_us: 
         "succeeded": succeeded, "failed": int(counts.group(2)) if counts else 0,
         "latency_p50_us": pct(50), "latency_p99_us": pct(99),
         "latency_max_us": durations[-1] if durations else 0,
-        # The warm-up second is served but not counted: an upper bound.
+        # The half-second warm-up is served but not counted: an upper bound.
         "server_cpu_us_per_req": round(int(cpu_us) / succeeded, 2) if succeeded else 0,
     }))
 
@@ -189,7 +189,7 @@ def report(args: argparse.Namespace) -> None:
                   f"{'' if server == 'chatd' else times(r)} |")
         w("")
         w("Latency: per request from h2load's log (`--log-file`); server CPU: user + system "
-          "time of the server process over the run (warm-up second included: an upper bound).")
+          "time of the server process over the run (the half-second warm-up included: an upper bound).")
         w("")
 
     fanout = keys_of(points, "fanout", "subscribers")
@@ -242,7 +242,7 @@ def report(args: argparse.Namespace) -> None:
                   f"{spread(points, 'idle', server, 'server_idle_cpu_pct', 1, '%', **key)} |")
         w("")
         w("RSS per stream: the server's VmRSS growth from before the connections were opened "
-          "to 2 s after every stream received its warm-up event, divided by the streams "
+          "to 1 s after every stream received its warm-up event, divided by the streams "
           "(connections included: with one connection per subscriber that is their cost).")
         w("")
 

@@ -136,7 +136,9 @@ struct MixedCommand: AsyncParsableCommand {
         >= tally.expectedRoomDeliveries.load(ordering: .relaxed)
     }
     add(window, tally: tally, servers: servers, to: &report)
-    for stream in streams { await stream.close() }
+    await withDiscardingTaskGroup { group in
+      for stream in streams { group.addTask { await stream.close() } }
+    }
     server.emit(report)
     await servers.close()
   }

@@ -49,8 +49,9 @@ struct MixedUser: Sendable {
     while true {
       // Exponential pauses (capped), so users do not act in lockstep.
       let think = min(-log(1 - Double.random(in: 0..<1, using: &random)), 10) * day.meanThinkSeconds
+      // A pause past the end of the day ends the user now: the run waits for every user.
+      guard MonotonicClock.nanos() + UInt64(think * 1e9) < day.stopAt else { return }
       try? await Task.sleep(for: .milliseconds(Int(think * 1000)))
-      guard MonotonicClock.nanos() < day.stopAt else { return }
       let operation = day.mix.pick(using: &random)
       let room = pickRoom(using: &random)
       let start = MonotonicClock.nanos()
