@@ -1,8 +1,10 @@
 import Glibc
 import HTTP2Transport
+import Logging
 import NIOCore
 import NIOPosix
 import RPCCore
+import ServiceLifecycle
 import Testing
 
 /// The client against servers that are not gRPC servers at all, or broken ones: a call ends
@@ -33,7 +35,7 @@ import Testing
   }
 
   func expectFailure(
-    _ code: Status.Code, from client: GRPCClient, timeout: Duration,
+    _ code: Status.Code, from client: GRPCClient, timeout: Duration, saying words: String? = nil,
     sourceLocation: SourceLocation = #_sourceLocation
   ) async {
     do {
@@ -42,6 +44,9 @@ import Testing
       Issue.record("expected \(code), the call succeeded", sourceLocation: sourceLocation)
     } catch let error as RPCError {
       #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+      if let words {
+        #expect(error.message.contains(words), "\(error)", sourceLocation: sourceLocation)
+      }
     } catch {
       Issue.record("expected RPCError \(code), got \(error)", sourceLocation: sourceLocation)
     }
@@ -59,10 +64,37 @@ import Testing
   @Test func aServerThatNeverAcceptsEndsTheCallAtItsTimeout() async throws {
     let listener = try FullListener()
     let client = GRPCClient(host: "127.0.0.1", port: listener.port)
-    await expectFailure(.deadlineExceeded, from: client, timeout: .milliseconds(300))
+    await expectFailure(
+      .deadlineExceeded, from: client, timeout: .milliseconds(300), saying: "not connected")
     // The connect goes on after the call: the port closed, its next SYN is refused.
     listener.close()
     await client.close()
+  }
+
+  /// The connect a call gave up on goes on for later calls; when it then fails, the next call
+  /// connects anew instead of inheriting that failure: here to a server that has come up on
+  /// the port meanwhile.
+  @Test func aConnectThatFailsAfterACallsDeadlineDoesNotFailTheNextCall() async throws {
+    let listener = try FullListener()
+    let client = GRPCClient(host: "127.0.0.1", port: listener.port)
+    await expectFailure(.deadlineExceeded, from: client, timeout: .milliseconds(300))
+    // The SYN is sent again about 1 s after the first and, the port closed, refused.
+    listener.close()
+    try await Task.sleep(for: .milliseconds(2500))
+    let server = GRPCServer(
+      configuration: GRPCServerConfiguration(host: "127.0.0.1", port: listener.port),
+      router: RPCRouter(services: [EchoService(log: EchoLog())]), logger: Logger(label: "test"))
+    let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+      tasks.addTask { try await group.run() }
+      _ = try await server.listeningAddress
+      let reply: Raw = try await client.unary(
+        Echo.get, request: Raw("again"), options: CallOptions(timeout: .seconds(10)))
+      #expect(reply.text == "again")
+      await client.close()
+      await group.triggerGracefulShutdown()
+      try await tasks.waitForAll()
+    }
   }
 
   /// A server whose first frame is not its SETTINGS (here a SETTINGS acknowledgement, what
@@ -93,42 +125,56 @@ private final class Greeter: ChannelInboundHandler, Sendable {
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }
 
-/// A loopback listener with a backlog of 0 that never accepts, and one connection already in
-/// its queue: Linux drops the SYNs of every further connection while the queue is full.
+/// A loopback listener that never accepts, with a backlog of 1 and two connections already in
+/// its queue: Linux drops the SYNs of every further connection while the queue is full
+/// (the queue counts as full above its backlog; SYN cookies play no part, since no handshake
+/// is pending when the two connect).
 private struct FullListener {
   let port: Int
-  private let listener: Int32
-  private let queued: Int32
+  private let sockets: [Int32]
 
   init() throws {
-    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-      pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-        bind(listener, socketAddress, length) == 0 && listen(listener, 0) == 0
-          && getsockname(listener, socketAddress, &length) == 0
+    var opened: [Int32] = []
+    do {
+      let listener = try Self.socket(&opened)
+      var address = sockaddr_in()
+      address.sin_family = sa_family_t(AF_INET)
+      address.sin_addr.s_addr = inet_addr("127.0.0.1")
+      var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+      let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+          bind(listener, socketAddress, length) == 0 && listen(listener, 1) == 0
+            && getsockname(listener, socketAddress, &length) == 0
+        }
       }
-    }
-    guard bound else { throw SocketError(errno: errno) }
-    // The one connection the queue holds: a plain blocking connect, completed at once.
-    let queued = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    let connected = withUnsafePointer(to: &address) { pointer in
-      pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(queued, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+      guard bound else { throw SocketError(errno: errno) }
+      // The connections the queue holds: plain blocking connects, completed at once.
+      for _ in 0..<2 {
+        let queued = try Self.socket(&opened)
+        let connected = withUnsafePointer(to: &address) { pointer in
+          pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(queued, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+          }
+        }
+        guard connected else { throw SocketError(errno: errno) }
       }
+      port = Int(UInt16(bigEndian: address.sin_port))
+      sockets = opened
+    } catch {
+      for socket in opened { _ = Glibc.close(socket) }
+      throw error
     }
-    guard connected else { throw SocketError(errno: errno) }
-    self.listener = listener
-    self.queued = queued
-    self.port = Int(UInt16(bigEndian: address.sin_port))
+  }
+
+  private static func socket(_ opened: inout [Int32]) throws -> Int32 {
+    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard socket >= 0 else { throw SocketError(errno: errno) }
+    opened.append(socket)
+    return socket
   }
 
   func close() {
-    _ = Glibc.close(queued)
-    _ = Glibc.close(listener)
+    for socket in sockets { _ = Glibc.close(socket) }
   }
 }
 

@@ -1843,7 +1843,9 @@ extension Migration {
         --   and gives the new messages their seqs (its updates join the batch to `rooms` and
         --   `room_members`: the function plans without hash and merge joins, so that a generic plan
         --   made while the tables were small still probes their keys once they are large);
+        -- - the push rows are read per room through laterals (see there);
         -- - everything else, its checks, its fallback and its replies, is migration 15's.
+        -- And every function that locks several rooms now takes their locks in one order (below).
 
         CREATE OR REPLACE FUNCTION chat_send_batch(
           p_rooms uuid[], p_senders text[], p_client_msg_ids text[], p_bodies text[], p_reply_tos uuid[]
@@ -1946,20 +1948,29 @@ extension Migration {
               INSERT INTO room_events (room_id, seq, kind, actor_id, message_id)
               SELECT a.room_id, a.seq, 1, a.sender_id, a.id FROM added a ORDER BY a.room_id, a.seq;
 
-              -- Push rows for every message of the batch; whether a member is online is looked up
-              -- once per membership, not once per message.
+              -- Push rows for every message of the batch: per room, its members (a key probe), each
+              -- one's presence looked up once per membership, then the room's new messages. Laterals,
+              -- not a join of the messages against the members: the function plans without hash
+              -- joins, and a nested loop over both lists would cost messages x memberships.
               IF v_grace IS NOT NULL THEN
-                WITH m AS MATERIALIZED (
-                  SELECT rm.room_id, rm.user_id, chat_member_online(rm.user_id) AS online
-                  FROM room_members rm
-                  WHERE rm.room_id = ANY (p_rooms) AND NOT rm.muted
-                )
                 INSERT INTO push_outbox (kind, user_id, room_id, message_id, seq, next_attempt_at)
-                SELECT 1, m.user_id, m.room_id, c.id, c.seq,
+                SELECT 1, m.user_id, g.room, x.id, x.seq,
                   CASE WHEN m.online THEN now() + v_grace ELSE now() END
-                FROM unnest(v_new, v_new_ids, v_seqs) AS c (n, id, seq)
-                JOIN m ON m.room_id = p_rooms[c.n] AND m.user_id <> p_senders[c.n]
-                ORDER BY m.room_id, c.seq, m.user_id;
+                FROM (
+                  SELECT p_rooms[c.n] AS room, array_agg(c.id ORDER BY c.seq) AS ids,
+                    array_agg(c.seq ORDER BY c.seq) AS seqs,
+                    array_agg(p_senders[c.n] ORDER BY c.seq) AS senders
+                  FROM unnest(v_new, v_new_ids, v_seqs) AS c (n, id, seq) GROUP BY 1
+                ) g
+                CROSS JOIN LATERAL (
+                  -- OFFSET 0 keeps the presence lookup here, once per member, instead of letting the
+                  -- planner pull it up to every row below.
+                  SELECT rm.user_id, chat_member_online(rm.user_id) AS online
+                  FROM room_members rm WHERE rm.room_id = g.room AND NOT rm.muted OFFSET 0
+                ) m
+                CROSS JOIN LATERAL unnest(g.ids, g.seqs, g.senders) AS x (id, seq, sender)
+                WHERE m.user_id <> x.sender
+                ORDER BY g.room, x.seq, m.user_id;
               END IF;
             END IF;
           EXCEPTION WHEN OTHERS THEN
@@ -2006,6 +2017,66 @@ extension Migration {
             CROSS JOIN LATERAL chat_messages(p_senders[x.n], ARRAY[x.id]) c
             WHERE x.id IS NOT NULL AND NOT x.created;
           END IF;
+        END $$;
+
+        -- The other functions that lock several rooms took them in the rooms' id order, and the send
+        -- batch (since migration 15) in the lock's key order: a batch and a delivered-pointer batch
+        -- or a user's deletion over two rooms whose orders differ could deadlock, and PostgreSQL then
+        -- failed one of them (for a send batch, every send in it). Both now lock in key order, which
+        -- stays deadlock-free when two rooms share a key. Otherwise as in 0008 and 0002.
+        CREATE OR REPLACE FUNCTION chat_mark_delivered_many(
+          p_rooms uuid[], p_users text[], p_seqs bigint[], p_event_max_members integer
+        ) RETURNS TABLE (room_id uuid, user_id text, last_delivered_seq bigint)
+        LANGUAGE plpgsql AS $$
+        DECLARE v_pair record; v_old bigint; v_new bigint; v_last bigint;
+          v_counted uuid; v_small boolean;
+        BEGIN
+          FOR v_pair IN
+            SELECT x.room, x.usr, x.seq FROM unnest(p_rooms, p_users, p_seqs) AS x (room, usr, seq)
+            ORDER BY hashtext(x.room::text), x.room, x.usr
+          LOOP
+            PERFORM chat_lock_room(v_pair.room);
+            SELECT m.last_delivered_seq, r.last_seq INTO v_old, v_last
+            FROM room_members m JOIN rooms r ON r.id = m.room_id
+            WHERE m.room_id = v_pair.room AND m.user_id = v_pair.usr;
+            CONTINUE WHEN NOT FOUND;
+            v_new := GREATEST(v_old, LEAST(v_pair.seq, v_last));
+            CONTINUE WHEN v_new <= v_old;
+            UPDATE room_members SET last_delivered_seq = v_new
+            WHERE room_members.room_id = v_pair.room AND room_members.user_id = v_pair.usr;
+            -- Pairs come sorted by room and the room's lock is held: its members cannot change
+            -- between its pairs.
+            IF v_counted IS DISTINCT FROM v_pair.room THEN
+              v_counted := v_pair.room;
+              v_small := (SELECT count(*) FROM (
+                  SELECT 1 FROM room_members c WHERE c.room_id = v_pair.room
+                  LIMIT p_event_max_members + 1) c) <= p_event_max_members;
+            END IF;
+            IF v_small THEN
+              PERFORM chat_room_event(v_pair.room, 6::smallint, v_pair.usr, NULL, v_pair.usr, v_new, false);
+            END IF;
+            room_id := v_pair.room; user_id := v_pair.usr; last_delivered_seq := v_new;
+            RETURN NEXT;
+          END LOOP;
+        END $$;
+
+        CREATE OR REPLACE FUNCTION chat_delete_user(p_user text) RETURNS boolean LANGUAGE plpgsql AS $$
+        DECLARE v_room uuid;
+        BEGIN
+          -- Every room lock first, in the lock's key order, as every function that locks rooms.
+          PERFORM chat_lock_room(r.room_id) FROM (
+            SELECT room_id FROM room_members WHERE user_id = p_user
+            ORDER BY hashtext(room_id::text), room_id) r;
+          PERFORM 1 FROM users WHERE id = p_user FOR UPDATE;
+          IF NOT FOUND THEN RETURN false; END IF;
+          FOR v_room IN SELECT room_id FROM room_members WHERE user_id = p_user ORDER BY room_id LOOP
+            DELETE FROM room_members WHERE room_id = v_room AND user_id = p_user;
+            PERFORM chat_room_event(v_room, 8::smallint, p_user, NULL, p_user, 0, false);
+          END LOOP;
+          UPDATE messages SET body = '', deleted_at = COALESCE(deleted_at, now())
+          WHERE sender_id = p_user;
+          DELETE FROM users WHERE id = p_user;
+          RETURN true;
         END $$;
         """####),
   ]

@@ -111,6 +111,9 @@ public final class GRPCClient: RPCClientTransport, Sendable {
         if let existing = state { return existing }
         let made = connect()
         state = made
+        // A call whose deadline passed leaves the attempt here for later calls; if it then
+        // fails, the next call must make a new one, not inherit the old failure.
+        made.whenFailure { _ in self.current.withLock { if $0 === made { $0 = nil } } }
         return made
       }
       let stream: ClientStream?
