@@ -15,7 +15,14 @@ public final class GRPCClient: RPCClientTransport, Sendable {
   private let group: any EventLoopGroup
   private let tls: TLSContext?
   private let serverName: String
-  private let current = Mutex<EventLoopFuture<(any Channel, ClientConnection)>?>(nil)
+  private let current = Mutex<Attempt?>(nil)
+
+  /// The connection in use or being made; `connected` once it is up, so that calls on a live
+  /// connection skip the race against their deadline.
+  private struct Attempt {
+    let future: EventLoopFuture<(any Channel, ClientConnection)>
+    var connected = false
+  }
 
   /// - Parameters:
   ///   - tls: a client context (`TLSContext(client:)`); nil speaks plaintext h2c.
@@ -37,7 +44,7 @@ public final class GRPCClient: RPCClientTransport, Sendable {
   public func close() async {
     let connection = current.withLock { state in
       defer { state = nil }
-      return state
+      return state?.future
     }
     if let channel = try? await connection?.get().0 { try? await channel.close() }
   }
@@ -107,18 +114,29 @@ public final class GRPCClient: RPCClientTransport, Sendable {
     async throws -> ClientStream
   {
     for _ in 0..<3 {
-      let future = current.withLock { state -> EventLoopFuture<(any Channel, ClientConnection)> in
-        if let existing = state { return existing }
+      let (future, connected) = current.withLock { state in
+        if let existing = state { return (existing.future, existing.connected) }
         let made = connect()
-        state = made
-        // A call whose deadline passed leaves the attempt here for later calls; if it then
-        // fails, the next call must make a new one, not inherit the old failure.
-        made.whenFailure { _ in self.current.withLock { if $0 === made { $0 = nil } } }
-        return made
+        state = Attempt(future: made)
+        made.whenComplete { result in
+          self.current.withLock { state in
+            guard state?.future === made else { return }
+            switch result {
+            case .success: state?.connected = true
+            // A call whose deadline passed leaves the attempt here for later calls; if it
+            // then fails, the next call must make a new one, not inherit the old failure.
+            case .failure: state = nil
+            }
+          }
+        }
+        return (made, false)
       }
       let stream: ClientStream?
       do {
-        guard let (channel, connection) = try await Self.connection(future, by: deadline) else {
+        guard
+          let (channel, connection) = try await Self.connection(
+            future, by: connected ? nil : deadline)
+        else {
           throw ConnectTimeout()
         }
         stream = try await channel.eventLoop.submit { () throws -> ClientStream? in
@@ -136,14 +154,14 @@ public final class GRPCClient: RPCClientTransport, Sendable {
           code: .deadlineExceeded,
           message: "not connected to \(host):\(port) within the call's timeout")
       } catch let error as RPCError {
-        current.withLock { if $0 === future { $0 = nil } }
+        current.withLock { if $0?.future === future { $0 = nil } }
         throw error
       } catch {
-        current.withLock { if $0 === future { $0 = nil } }
+        current.withLock { if $0?.future === future { $0 = nil } }
         throw RPCError(code: .unavailable, message: "cannot connect to \(host):\(port): \(error)")
       }
       if let stream { return stream }
-      current.withLock { if $0 === future { $0 = nil } }
+      current.withLock { if $0?.future === future { $0 = nil } }
     }
     throw RPCError(code: .unavailable, message: "the connection to \(host):\(port) keeps closing")
   }
