@@ -54,12 +54,12 @@ public final class GRPCClient: RPCClientTransport, Sendable {
     requests: @escaping @Sendable (any MessageSink) async throws -> Void,
     responses: @escaping @Sendable (any MessageSource) async throws -> Result
   ) async throws -> Result {
-    let deadline = options.timeout.map { NIODeadline.now() + TimeAmount($0) }
-    let stream = try await openStream(method, options: options, deadline: deadline)
+    let timing = options.timeout.map { (timeout: $0, deadline: NIODeadline.now() + TimeAmount($0)) }
+    let stream = try await openStream(method, options: options, deadline: timing?.deadline)
     // The server is told the timeout (grpc-timeout), but one that never answers, or a
     // connection that went silent, must not hold the call past it either.
-    let expiry = options.timeout.map { timeout in
-      stream.eventLoop.scheduleTask(deadline: deadline!) {
+    let expiry = timing.map { timeout, deadline in
+      stream.eventLoop.scheduleTask(deadline: deadline) {
         stream.fail(
           RPCError(code: .deadlineExceeded, message: "no answer within the timeout of \(timeout)"))
       }
