@@ -118,6 +118,13 @@ public final class Store: Service, Sendable {
     if !applied.isEmpty { logger.info("migrated", metadata: ["versions": "\(applied)"]) }
   }
 
+  /// Announces what is committed (for at most 2 s), then closes the pool: the end of a
+  /// process that used the store without `run()`, such as a benchmark.
+  public func close() async {
+    await announcer.drain(within: .seconds(2))
+    pool.shutdown()
+  }
+
   public func run() async throws {
     await withDiscardingTaskGroup { group in
       // Writes committed before the shutdown are announced before the pool closes: another

@@ -3,11 +3,12 @@ import Synchronization
 /// Group commit for SendMessage. A send's transaction holds its room's lock until its commit
 /// is flushed, and each transaction costs the database a fixed part (its statements' start-up,
 /// the commit) several times what one more send in it costs. So sends share transactions:
-/// - the first send goes out at once, alone, when a batch slot is free and its room has no
-///   batch in flight (no added latency when there is no contention);
-/// - sends that arrive meanwhile wait, and when a batch ends the waiting sends of every room
-///   without a batch in flight go together (up to `maxBatch`) in one `chat_send_batch` call:
-///   one transaction, one commit, each room's lock taken in one order (migration 15);
+/// - a send queues, and the first send of a burst schedules a flush as a task of its own: it
+///   runs after the tasks already queued, so the senders that a batch's end resumes together
+///   go out together (a send alone goes after one task hop: no added latency worth the name);
+/// - a flush, and the end of every batch, shares the waiting sends of every room without a
+///   batch in flight among the free slots, each batch one `chat_send_batch` call (one
+///   transaction, one commit, each room's lock taken in one order, migration 15);
 /// - at most `maxInFlight` batches run at once, and a room is in at most one of them, so a
 ///   room's sends never wait on each other's locks and take their seqs in arrival order.
 /// Idempotency holds inside a batch as across batches: a retry finds the original.
@@ -27,102 +28,51 @@ final class AppendBatcher: Sendable {
     var continuation: CheckedContinuation<(message: Message, created: Bool), any Error>
   }
 
-  /// The waiting sends by room, the rooms with a batch in flight, and the rooms whose sends
-  /// may go in the next batch, in the order their first send arrived.
   private struct State {
-    var waiting: [String: [Waiter]] = [:]
-    var busy: Set<String> = []
-    var ready: [String] = []
-    var inFlight = 0
-
-    /// Queues a send; its room becomes ready unless it is busy or ready already.
-    mutating func enqueue(_ waiter: Waiter) {
-      let room = waiter.send.roomID
-      if waiting[room, default: []].isEmpty, !busy.contains(room) { ready.append(room) }
-      waiting[room, default: []].append(waiter)
-    }
-
-    /// The batches that may start now: ready rooms' sends in arrival order of the rooms, up
-    /// to `maxBatch` each, while slots are free. Their rooms are busy until `finish`.
-    mutating func takeBatches(maxBatch: Int, maxInFlight: Int) -> [[Waiter]] {
-      var batches: [[Waiter]] = []
-      while inFlight < maxInFlight, !ready.isEmpty {
-        var batch: [Waiter] = []
-        var taken = 0
-        for room in ready {
-          guard batch.count < maxBatch else { break }
-          let queue = waiting[room] ?? []
-          let count = min(queue.count, maxBatch - batch.count)
-          batch += queue.prefix(count)
-          waiting[room] = count == queue.count ? nil : Array(queue.dropFirst(count))
-          busy.insert(room)
-          taken += 1
-        }
-        ready.removeFirst(taken)
-        inFlight += 1
-        batches.append(batch)
-      }
-      return batches
-    }
-
-    /// A batch ended: its rooms are free again, and ready if sends of theirs wait.
-    mutating func finish(rooms: Set<String>) {
-      inFlight -= 1
-      for room in rooms {
-        busy.remove(room)
-        if !(waiting[room] ?? []).isEmpty { ready.append(room) }
-      }
-    }
+    var queue: BatchQueue<Waiter>
+    /// A flush task is queued and has not run yet.
+    var flushScheduled = false
   }
 
-  private let state = Mutex(State())
+  private let state: Mutex<State>
   /// Tells the bus about each batch's new messages after its commit, beside the next batches
   /// rather than before them.
   private let announcer: RoomEventAnnouncer
   private let pool: PostgresPool
-  /// The most sends in one transaction.
-  let maxBatch: Int
-  /// The most batches in flight at once.
-  let maxInFlight: Int
 
   init(
     pool: PostgresPool, announcer: RoomEventAnnouncer, maxBatch: Int = 64, maxInFlight: Int
   ) {
     self.pool = pool
     self.announcer = announcer
-    self.maxBatch = maxBatch
-    self.maxInFlight = max(1, maxInFlight)
+    state = Mutex(State(queue: BatchQueue(maxBatch: maxBatch, maxInFlight: maxInFlight)))
   }
 
   func append(_ send: Send) async throws -> (message: Message, created: Bool) {
-    let leads = state.withLock { state in
-      // No send waits while a slot is free (`takeBatches` runs after every change), so a
-      // free slot and an idle room mean the send may go alone, now.
-      guard state.inFlight < maxInFlight, !state.busy.contains(send.roomID) else { return false }
-      state.inFlight += 1
-      state.busy.insert(send.roomID)
-      return true
-    }
-    guard leads else {
-      return try await withCheckedThrowingContinuation { continuation in
-        // A batch may have ended since the check above: then this send starts one itself.
-        let batches = state.withLock { state in
-          state.enqueue(Waiter(send: send, continuation: continuation))
-          return state.takeBatches(maxBatch: maxBatch, maxInFlight: maxInFlight)
-        }
-        start(batches)
+    try await withCheckedThrowingContinuation { continuation in
+      let schedules = state.withLock { state in
+        state.queue.enqueue(Waiter(send: send, continuation: continuation), room: send.roomID)
+        defer { state.flushScheduled = true }
+        return !state.flushScheduled
       }
+      if schedules { Task { self.flush() } }
     }
-    let outcome = await execute([send])[0]
-    start(finish(rooms: [send.roomID]))
-    return try outcome.get()
+  }
+
+  /// Starts what the queue lets start now.
+  private func flush() {
+    start(
+      state.withLock { state in
+        state.flushScheduled = false
+        return state.queue.takeBatches()
+      })
   }
 
   /// Frees a batch's slot and rooms; the batches that may start now.
   private func finish(rooms: Set<String>) -> [[Waiter]] {
     state.withLock { state in
-      state.finish(rooms: rooms)
-      return state.takeBatches(maxBatch: maxBatch, maxInFlight: maxInFlight)
+      state.queue.finish(rooms: rooms)
+      return state.queue.takeBatches()
     }
   }
 
