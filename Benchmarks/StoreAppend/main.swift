@@ -97,5 +97,11 @@ if arguments.count == 5 && offered == nil {
 }
 // STORE_ROOMS spreads the writers over that many rooms (default 1: all in one room).
 let rooms = max(1, min(writers, Int(ProcessInfo.processInfo.environment["STORE_ROOMS"] ?? "") ?? 1))
-try await benchmark(
-  url: arguments[1], writers: writers, rooms: rooms, seconds: seconds, offered: offered)
+do {
+  try await benchmark(
+    url: arguments[1], writers: writers, rooms: rooms, seconds: seconds, offered: offered)
+} catch {
+  // The server's message too: StoreError's description names only the kind.
+  print("StoreAppend failed: \(error) \((error as? StoreError)?.serverMessage ?? "")")
+  exit(1)
+}

@@ -29,40 +29,36 @@ enum PoolHandoff {
   case openSlot
 }
 
-extension PostgresPool {
-  private enum AcquireAction {
-    case use(PostgresConnection)
-    case connect
-    case wait
-    case fail(StoreError)
-  }
-
-  func acquire() async throws -> PostgresConnection {
-    let action = state.withLock { state -> AcquireAction in
-      if state.isShutdown { return .fail(StoreError(.unavailable, serverMessage: "pool closed")) }
-      while let entry = state.idle.popLast() {
-        if !entry.connection.isClosed { return .use(entry.connection) }
-        state.open -= 1
-        entry.connection.close()
-      }
-      if let until = state.unavailableUntil, ContinuousClock.now < until {
-        return .fail(StoreError(.unavailable, serverMessage: "database unreachable, backing off"))
-      }
-      if state.open < configuration.maxConnections {
-        state.open += 1
-        return .connect
-      }
-      return .wait
+extension PoolState {
+  /// What a caller may have right now: an idle connection, a slot to open one, or a refusal;
+  /// nil when every connection is lent out and it must wait for a release.
+  mutating func grant(maxConnections: Int) -> Result<PoolHandoff, StoreError>? {
+    if isShutdown { return .failure(StoreError(.unavailable, serverMessage: "pool closed")) }
+    while let entry = idle.popLast() {
+      if !entry.connection.isClosed { return .success(.connection(entry.connection)) }
+      open -= 1
+      entry.connection.close()
     }
-    switch action {
-    case .use(let connection): return connection
-    case .connect: return try await openConnection()
-    case .fail(let error): throw error
-    case .wait:
-      switch try await waitForHandoff() {
-      case .connection(let connection): return connection
-      case .openSlot: return try await openConnection()
-      }
+    if let until = unavailableUntil, ContinuousClock.now < until {
+      return .failure(StoreError(.unavailable, serverMessage: "database unreachable, backing off"))
+    }
+    guard open < maxConnections else { return nil }
+    open += 1
+    return .success(.openSlot)
+  }
+}
+
+extension PostgresPool {
+  func acquire() async throws -> PostgresConnection {
+    let handoff: PoolHandoff
+    if let granted = state.withLock({ $0.grant(maxConnections: configuration.maxConnections) }) {
+      handoff = try granted.get()
+    } else {
+      handoff = try await waitForHandoff()
+    }
+    switch handoff {
+    case .connection(let connection): return connection
+    case .openSlot: return try await openConnection()
     }
   }
 
@@ -98,14 +94,20 @@ extension PostgresPool {
     }
     return try await withTaskCancellationHandler {
       try await withCheckedThrowingContinuation { continuation in
-        let registered = state.withLock { state in
-          guard !state.isShutdown, !Task.isCancelled else { return false }
+        // Looked at again under the lock that registers the waiter: a release since the
+        // caller's first look found no waiter, so it left its connection idle (or its slot
+        // free) for nobody.
+        let granted = state.withLock { state -> Result<PoolHandoff, StoreError>? in
+          guard !Task.isCancelled else {
+            return .failure(StoreError(.unavailable, serverMessage: "cancelled"))
+          }
+          if let granted = state.grant(maxConnections: configuration.maxConnections) {
+            return granted
+          }
           state.waiters.append(.init(id: id, continuation: continuation))
-          return true
+          return nil
         }
-        guard registered else {
-          return continuation.resume(throwing: StoreError(.unavailable, serverMessage: "cancelled"))
-        }
+        if let granted { return continuation.resume(with: granted) }
         DispatchQueue.global().asyncAfter(
           deadline: .now() + configuration.acquireTimeout.timeInterval
         ) {
