@@ -102,6 +102,8 @@ do {
     url: arguments[1], writers: writers, rooms: rooms, seconds: seconds, offered: offered)
 } catch {
   // The server's message too: StoreError's description names only the kind.
-  print("StoreAppend failed: \(error) \((error as? StoreError)?.serverMessage ?? "")")
+  // On stderr: Benchmarks/StoreAppend/run reads stdout through sed.
+  FileHandle.standardError.write(
+    Data("StoreAppend failed: \(error) \((error as? StoreError)?.serverMessage ?? "")\n".utf8))
   exit(1)
 }

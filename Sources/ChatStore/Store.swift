@@ -119,19 +119,22 @@ public final class Store: Service, Sendable {
   }
 
   /// Announces what is committed (for at most 2 s), then closes the pool: the end of a
-  /// process that used the store without `run()`, such as a benchmark.
+  /// process that used the store without `run()`, such as a benchmark (`run()` also runs the
+  /// listener and stops an embedded cluster; this does neither).
   public func close() async {
-    await announcer.drain(within: .seconds(2))
+    await announceCommitted()
     pool.shutdown()
+  }
+
+  /// Writes committed before a shutdown are announced before the pool closes: another
+  /// instance's subscribers would otherwise wait for their next position check.
+  private func announceCommitted() async {
+    await announcer.drain(within: .seconds(2))
   }
 
   public func run() async throws {
     await withDiscardingTaskGroup { group in
-      // Writes committed before the shutdown are announced before the pool closes: another
-      // instance's subscribers would otherwise wait for their next position check.
-      group.addTask {
-        try? await self.pool.run(beforeClosing: { await self.announcer.drain(within: .seconds(2)) })
-      }
+      group.addTask { try? await self.pool.run(beforeClosing: { await self.announceCommitted() }) }
       group.addTask { try? await self.listener.run() }
     }
     if let cluster {

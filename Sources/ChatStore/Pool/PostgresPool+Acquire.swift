@@ -1,7 +1,9 @@
 import Dispatch
 import Synchronization
 
-/// The pool's bookkeeping, guarded by its mutex.
+/// The pool's bookkeeping, guarded by its mutex. Never an idle connection (or a free slot)
+/// and a waiter at once: a release hands its connection to the first waiter, and a caller
+/// registers as a waiter only in the critical section that found none idle and no slot free.
 struct PoolState: ~Copyable {
   struct Idle {
     var connection: PostgresConnection
@@ -82,7 +84,10 @@ extension PostgresPool {
       }
       logger.warning("postgres connect failed", metadata: ["error": "\(error)"])
       // Waiters would only find the same dead server: tell them now.
-      for waiter in waiters { waiter.continuation.resume(throwing: StoreError(.unavailable)) }
+      for waiter in waiters {
+        waiter.continuation.resume(
+          throwing: StoreError(.unavailable, serverMessage: "postgres connect failed"))
+      }
       throw (error as? StoreError) ?? StoreError(.unavailable)
     }
   }

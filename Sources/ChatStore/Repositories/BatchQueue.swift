@@ -24,9 +24,11 @@ struct BatchQueue<Item> {
   }
 
   /// The batches that may start now, each taking a slot; their rooms are busy until `finish`.
-  /// The ready rooms' items, rooms in arrival order, are shared evenly among the batches
-  /// that can run side by side (free slots, and no more than the ready rooms): two half
-  /// batches take less time than one whole, and a room's rest waits for its next batch.
+  /// Rooms go in arrival order, each with all its waiting items (up to `maxBatch`), and a
+  /// batch takes rooms until it holds its share of the waiting items: the share of one of
+  /// the batches that can run side by side (free slots, and no more than the ready rooms),
+  /// since two half batches on two connections take less time than one whole. A room is never
+  /// split for a share: its two halves could not run side by side.
   mutating func takeBatches() -> [[Item]] {
     var batches: [[Item]] = []
     while inFlight < maxInFlight, !ready.isEmpty {
@@ -38,12 +40,16 @@ struct BatchQueue<Item> {
       for room in ready {
         guard batch.count < share else { break }
         let queue = waiting[room] ?? []
-        let count = min(queue.count, share - batch.count)
+        let count = min(queue.count, maxBatch - batch.count)
+        guard count > 0 else { break }
         batch += queue.prefix(count)
         waiting[room] = count == queue.count ? nil : Array(queue.dropFirst(count))
         busy.insert(room)
         taken += 1
       }
+      // Every ready room has an item waiting, so a batch is never empty (an empty one would
+      // hold its slot for good: nothing would finish it).
+      precondition(!batch.isEmpty, "BatchQueue: a ready room without a waiting item")
       ready.removeFirst(taken)
       inFlight += 1
       batches.append(batch)
@@ -51,12 +57,11 @@ struct BatchQueue<Item> {
     return batches
   }
 
-  /// A batch ended: its slot and its rooms are free again, and the rooms ready if items of
-  /// theirs wait.
-  mutating func finish(rooms: Set<String>) {
+  /// A batch ended: its slot and its rooms are free again, and the rooms ready, in the order
+  /// given, if items of theirs wait. `rooms` may repeat a room.
+  mutating func finish(rooms: some Sequence<String>) {
     inFlight -= 1
-    for room in rooms {
-      busy.remove(room)
+    for room in rooms where busy.remove(room) != nil {
       if !(waiting[room] ?? []).isEmpty { ready.append(room) }
     }
   }
