@@ -92,6 +92,10 @@ extension PostgresPool {
     }
   }
 
+  private static var cancelled: StoreError {
+    StoreError(.unavailable, serverMessage: "cancelled")
+  }
+
   private func waitForHandoff() async throws -> PoolHandoff {
     let id = state.withLock { state in
       defer { state.nextWaiterID += 1 }
@@ -104,7 +108,7 @@ extension PostgresPool {
         // free) for nobody.
         let granted = state.withLock { state -> Result<PoolHandoff, StoreError>? in
           guard !Task.isCancelled else {
-            return .failure(StoreError(.unavailable, serverMessage: "cancelled"))
+            return .failure(Self.cancelled)
           }
           if let granted = state.grant(maxConnections: configuration.maxConnections) {
             return granted
@@ -120,7 +124,7 @@ extension PostgresPool {
         }
       }
     } onCancel: {
-      failWaiter(id, StoreError(.unavailable, serverMessage: "cancelled"))
+      failWaiter(id, Self.cancelled)
     }
   }
 

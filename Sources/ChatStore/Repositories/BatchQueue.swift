@@ -9,7 +9,8 @@ struct BatchQueue<Item> {
   private var waiting: [String: [Item]] = [:]
   /// The rooms with a batch in flight.
   private var busy: Set<String> = []
-  /// The rooms whose items may go in the next batch, in the order their first item arrived.
+  /// The rooms whose items may go in the next batch, in the order they became ready: when
+  /// their first item arrived, or when their batch ended with items of theirs waiting.
   private var ready: [String] = []
 
   init(maxBatch: Int, maxInFlight: Int) {
@@ -41,7 +42,6 @@ struct BatchQueue<Item> {
         guard batch.count < share else { break }
         let queue = waiting[room] ?? []
         let count = min(queue.count, maxBatch - batch.count)
-        guard count > 0 else { break }
         batch += queue.prefix(count)
         waiting[room] = count == queue.count ? nil : Array(queue.dropFirst(count))
         busy.insert(room)

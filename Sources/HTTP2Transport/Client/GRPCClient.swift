@@ -154,16 +154,22 @@ public final class GRPCClient: RPCClientTransport, Sendable {
           code: .deadlineExceeded,
           message: "not connected to \(host):\(port) within the call's timeout")
       } catch let error as RPCError {
-        current.withLock { if $0?.future === future { $0 = nil } }
+        forget(future)
         throw error
       } catch {
-        current.withLock { if $0?.future === future { $0 = nil } }
+        forget(future)
         throw RPCError(code: .unavailable, message: "cannot connect to \(host):\(port): \(error)")
       }
       if let stream { return stream }
-      current.withLock { if $0?.future === future { $0 = nil } }
+      forget(future)
     }
     throw RPCError(code: .unavailable, message: "the connection to \(host):\(port) keeps closing")
+  }
+
+  /// Drops `future` as the connection in use, so that the next call connects anew; a newer
+  /// attempt made meanwhile stays.
+  private func forget(_ future: EventLoopFuture<(any Channel, ClientConnection)>) {
+    current.withLock { if $0?.future === future { $0 = nil } }
   }
 
   /// What `future` brings, or nil if `deadline` passes first.
