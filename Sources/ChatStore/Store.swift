@@ -46,7 +46,7 @@ public final class Store: Service, Sendable {
   let logger: Logger
   /// SendMessage's group commit, shared by every caller of `messages`.
   let appends: AppendBatcher
-  /// The bus announcements of sends and read receipts, after their commits.
+  /// The bus announcements of read receipts, after their commits (sends announce in theirs).
   let announcer: RoomEventAnnouncer
   /// SubscribeRoom's checks, coalesced across a burst of subscriptions.
   let subscriptionChecks: RoomRepository.SubscriptionChecks
@@ -72,7 +72,7 @@ public final class Store: Service, Sendable {
     self.cluster = cluster
     self.logger = logger
     announcer = RoomEventAnnouncer(pool: pool)
-    appends = AppendBatcher(pool: pool, announcer: announcer, maxInFlight: sendBatchesInFlight)
+    appends = AppendBatcher(pool: pool, maxInFlight: sendBatchesInFlight)
     subscriptionChecks = RoomRepository.subscriptionChecks(pool: pool)
   }
 

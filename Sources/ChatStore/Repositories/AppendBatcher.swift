@@ -7,7 +7,8 @@ import Synchronization
 ///   runs after the tasks already queued (a send alone goes after one task hop);
 /// - a flush shares the waiting sends among the batches that can start now (`BatchQueue`),
 ///   each one `chat_send_batch` call: one transaction, one commit, each room's lock taken in
-///   one order (migration 15);
+///   one order (migration 15), and the bus told of the new messages by that commit
+///   (migration 17);
 /// - the end of a batch answers its senders and queues the next flush behind them, so the
 ///   senders that one batch answered go out together again rather than the first of them
 ///   alone (which cost the database about half of what the other thirty did);
@@ -46,16 +47,10 @@ final class AppendBatcher: Sendable {
   }
 
   private let state: Mutex<State>
-  /// Tells the bus about each batch's new messages after its commit, beside the next batches
-  /// rather than before them.
-  private let announcer: RoomEventAnnouncer
   private let pool: PostgresPool
 
-  init(
-    pool: PostgresPool, announcer: RoomEventAnnouncer, maxBatch: Int = 64, maxInFlight: Int
-  ) {
+  init(pool: PostgresPool, maxBatch: Int = 64, maxInFlight: Int) {
     self.pool = pool
-    self.announcer = announcer
     state = Mutex(State(queue: BatchQueue(maxBatch: maxBatch, maxInFlight: maxInFlight)))
   }
 
@@ -95,16 +90,16 @@ final class AppendBatcher: Sendable {
     if schedules { Task { await flush() } }
   }
 
-  /// One round trip: the appends in one transaction and each message as its sender sees it;
-  /// their announcement follows in the background. (Internal, not private: tests compose
-  /// batches with it.)
+  /// One round trip: the appends and their announcement in one transaction, and each message
+  /// as its sender sees it. (Internal, not private: tests compose batches with it.)
   func execute(_ sends: [Send]) async -> [Outcome] {
     do {
       let rooms = try sends.map { try uuid($0.roomID) }
       let replies = try sends.map { try $0.replyTo.map(uuid) }
       let senders = sends.map(\.sender)
       let clientIDs = sends.map(\.clientMsgID)
-      // One statement (chat_send_batch, migration 15): the append and every reply.
+      // One statement (chat_send_batch, migrations 15 and 17): the append, its NOTIFYs and
+      // every reply.
       let rows = try await pool.query(
         """
         SELECT * FROM chat_send_batch(
@@ -115,7 +110,6 @@ final class AppendBatcher: Sendable {
       var outcomes = [Outcome](
         repeating: .failure(StoreError(.internalError, serverMessage: "appended message missing")),
         count: sends.count)
-      var created: [(room: String, seq: Int64)] = []
       for row in rows {
         let index: Int = try row.decode("idx")
         guard outcomes.indices.contains(index - 1) else { continue }
@@ -124,13 +118,8 @@ final class AppendBatcher: Sendable {
             StoreError(StoreError.kind(forSQLState: code), sqlState: code))
           continue
         }
-        let message = try Message(row: row)
-        let isNew: Bool = try row.decode("created")
-        if isNew { created.append((rooms[index - 1], message.seq)) }
-        outcomes[index - 1] = .success((message, isNew))
+        outcomes[index - 1] = .success((try Message(row: row), try row.decode("created")))
       }
-      // A room's seqs ascend with the sends' order; the announcer keeps each room's order.
-      announcer.announce(created.sorted { $0.seq < $1.seq })
       return outcomes
     } catch {
       return sends.map { _ in .failure(error) }

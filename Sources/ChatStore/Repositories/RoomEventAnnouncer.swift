@@ -1,21 +1,20 @@
 import Synchronization
 
-/// Tells the bus about room events committed without their NOTIFY: SendMessage's batches
-/// (migration 12) and MarkRead's `read` events (migration 14), one NOTIFY per event
-/// (`room:seq`) after the commit. PostgreSQL lets one notifying transaction commit at a time,
-/// cluster-wide (`Lock:object` on the notification queue), fsync included when the
-/// transaction wrote anything: that is why these writes do not NOTIFY themselves. Announcing
-/// in a transaction per write made the announcements queue on the same lock instead, each
-/// holding a pool connection that the writes then waited for: with 32 writers in 32 rooms, 25
-/// of 32 backends waited there and the appends ran at the announcements' pace. Here one
-/// transaction at a time carries whatever was committed meanwhile, for every room
-/// (`chat_announce_seqs`, migration 13): the lock is taken once per flush, never contended by
-/// this instance, and announcing holds one connection at most.
+/// Tells the bus about room events committed without their NOTIFY: MarkRead's `read` events
+/// (migration 14), one NOTIFY per event (`room:seq`) after the commit. PostgreSQL lets one
+/// notifying transaction commit at a time, cluster-wide (`Lock:object` on the notification
+/// queue), fsync included when the transaction wrote anything, and every MarkRead is a
+/// transaction of its own: that is why it does not NOTIFY itself. Announcing in a
+/// transaction per write made the announcements queue on the same lock instead, each holding
+/// a pool connection that the writes then waited for. Here one transaction at a time carries
+/// whatever was committed meanwhile, for every room (`chat_announce_seqs`, migration 13): the
+/// lock is taken once per flush, never contended by this instance, and announcing holds one
+/// connection at most. (SendMessage's batches announced here from migration 12 to 16; since
+/// migration 17 each batch NOTIFYs in its own transaction, one commit for up to 64 sends.)
 ///
-/// A room's seqs go out in the order they are queued. SendMessage queues a room's batches in
-/// commit order (one batch in flight per room); a MarkRead committed right after a batch of
-/// the same room may be queued before it. Every consumer reads a room's events from the
-/// database by position, so such an announcement brings the events before it as well.
+/// A room's seqs go out in the order they are queued. A `read` event announced after a batch
+/// of the same room that committed later brings that batch's events too: every consumer
+/// reads a room's events from the database by position.
 ///
 /// The events are durable whatever happens here: an announcement that fails reaches the
 /// subscribers with the next position check instead, so it is logged, not thrown.
