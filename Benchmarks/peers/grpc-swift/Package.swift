@@ -16,8 +16,8 @@ let package = Package(
     .package(url: "https://github.com/grpc/grpc-swift-nio-transport", exact: "2.9.2"),
     .package(url: "https://github.com/grpc/grpc-swift-protobuf", exact: "2.4.1"),
     .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
-    // Not used by the peer: scripts/bench builds chatd and its load generators here too, so
-    // SwiftNIO and the other packages both use compile once (docs/benchmarks.md).
+    // Not used by the peer's code: scripts/bench builds chatd and its load generators here
+    // too, so SwiftNIO and the other packages both use compile once (docs/benchmarks.md).
     .package(name: "chatd", path: "../../.."),
   ],
   targets: [
@@ -28,6 +28,14 @@ let package = Package(
         .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
         .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        // chatd's executables, which scripts/bench runs: built in the same build as the peer
+        // (a dependency's executables are built, not linked), so that chatd's modules compile
+        // beside the peer's long chains of SwiftNIO, BoringSSL and grpc-swift modules instead
+        // of after them (docs/benchmarks.md, "session 14").
+        .product(name: "chatd", package: "chatd"),
+        .product(name: "BenchLoad", package: "chatd"),
+        .product(name: "FanoutBench", package: "chatd"),
+        .product(name: "StoreAppend", package: "chatd"),
       ],
       swiftSettings: [.swiftLanguageMode(.v6)]
     )
