@@ -103,11 +103,11 @@ import Testing
     }
   }
 
-  /// The announcement is part of the commit: the pool closing right after the reply (chatd
-  /// stopping) loses nothing, as when a batch announced in a transaction of its own.
-  @Test(.timeLimit(.minutes(1))) func aSendIsAnnouncedEvenIfThePoolClosesRightAfter()
-    async throws
-  {
+  /// Closing the store (chatd stopping) loses no announcement: a send's went with its commit
+  /// (migration 17), and a MarkRead's, queued after its commit, is sent before the pool
+  /// closes (`Store.close` drains the announcer first), or another instance's subscribers
+  /// would wait for their next position check.
+  @Test(.timeLimit(.minutes(1))) func closingTheStoreLosesNoAnnouncement() async throws {
     let own = try await makeTestStore(maxConnections: 2)
     try await own.makeUsers("erin", "frank")
     let target = try await own.rooms.createGroup(owner: "erin", title: "s", members: ["frank"])
@@ -118,8 +118,11 @@ import Testing
       AppendBatcher.Send(
         roomID: target, sender: "erin", clientMsgID: "last", body: "bye", replyTo: nil)
     ])
-    own.pool.shutdown()
-    #expect(await announced.next() == "\(try outcomes[0].get().message.seq)")
+    let seq = try outcomes[0].get().message.seq
+    _ = try await own.rooms.markRead(roomID: target, user: "frank", upTo: seq)
+    await own.close()
+    #expect(await announced.next() == "\(seq)")
+    #expect(await announced.next() == "\(seq + 1)", "the read event")
   }
 
   @Test func aBatchAppendsInArrivalOrder() async throws {
@@ -380,9 +383,12 @@ import Testing
   /// by a transaction still running (the room lock does not serialize different rooms). The
   /// set-based attempt rolls back and the batch reruns one send at a time: the others commit
   /// with gap-free seqs, and the conflicting send finds the other room's message.
-  @Test func aConflictTheChecksCannotSeeFallsBackToOneSendAtATime() async throws {
+  @Test(.timeLimit(.minutes(1))) func aConflictTheChecksCannotSeeFallsBackToOneSendAtATime()
+    async throws
+  {
     let other = try await store.rooms.createGroup(owner: "bob", title: "o", members: []).id
     let before = try await lastSeq()
+    let announced = await RoomAnnouncements(room: room, pool: store.pool)
     let (started, start) = AsyncStream.makeStream(of: Void.self)
     let concurrent = Task {
       try await store.pool.withTransaction { tx in
@@ -396,7 +402,6 @@ import Testing
       }
     }
     for await _ in started { break }
-    let announced = await RoomAnnouncements(room: room, pool: store.pool)
     let outcomes = await store.messages.appends.execute([
       send("alice", "f1"), send("bob", "both", "here"), send("alice", "f2"),
     ])
@@ -406,9 +411,12 @@ import Testing
     #expect(results[1].message.roomID == other && results[1].message.body == "in the other room")
     #expect(results[0].message.seq == before + 1 && results[2].message.seq == before + 2)
     #expect(try await lastSeq() == before + 2)
-    // Announced once each, though the rerun and the batch both NOTIFY them.
+    // Announced once each, though the rerun and the batch both NOTIFY them: the next
+    // announcement is the next message's.
     #expect(await announced.next() == "\(before + 1)")
     #expect(await announced.next() == "\(before + 2)")
+    _ = await store.messages.appends.execute([send("alice", "f3")])
+    #expect(await announced.next() == "\(before + 3)")
   }
 }
 

@@ -185,7 +185,7 @@ import Testing
     var events = listener.events().makeAsyncIterator()
     #expect(await events.next() == .resync, "listening")
     let prefix = room.id.lowercased() + ":"
-    // After the message's own announcement, which may come after LISTEN (it is asynchronous).
+    // The events after the message (announced by its commit, before LISTEN: skipped anyway).
     func nextSeq() async -> Int64? {
       while let event = await events.next() {
         if case .notification("chat_room_events", let payload) = event, payload.hasPrefix(prefix),

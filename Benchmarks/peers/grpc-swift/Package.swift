@@ -5,6 +5,15 @@ import PackageDescription
 // NIO HTTP/2 transport, as a grpc-swift user would write it. A package of its own so that its
 // dependencies never enter chatd's build. Versions pinned exactly so every run compares the
 // same peer.
+// chatd's executables that scripts/bench runs (`build` passes their names): built in the same
+// build as the peer (a dependency's executables are built, not linked), so that chatd's modules
+// compile beside the peer's long chains of SwiftNIO, BoringSSL and grpc-swift modules instead
+// of after them (docs/benchmarks.md, "session 14"). None when the peer is built alone.
+let chatdExecutables: [Target.Dependency] =
+  (Context.environment["CHATD_BENCH_PRODUCTS"] ?? "").split(separator: " ").map {
+    .product(name: String($0), package: "chatd")
+  }
+
 let package = Package(
   name: "grpc-swift-peer",
   platforms: [.macOS(.v15)],
@@ -28,15 +37,7 @@ let package = Package(
         .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
         .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-        // chatd's executables, which scripts/bench runs: built in the same build as the peer
-        // (a dependency's executables are built, not linked), so that chatd's modules compile
-        // beside the peer's long chains of SwiftNIO, BoringSSL and grpc-swift modules instead
-        // of after them (docs/benchmarks.md, "session 14").
-        .product(name: "chatd", package: "chatd"),
-        .product(name: "BenchLoad", package: "chatd"),
-        .product(name: "FanoutBench", package: "chatd"),
-        .product(name: "StoreAppend", package: "chatd"),
-      ],
+      ] + chatdExecutables,
       swiftSettings: [.swiftLanguageMode(.v6)]
     )
   ]

@@ -2080,7 +2080,7 @@ extension Migration {
         END $$;
         """####),
     Migration(
-      version: 17, name: "send_batch_announces_in_its_commit",
+      version: 17, name: "send_batch_announced",
       sql: ####"""
         -- SendMessage's batches NOTIFY inside their own transaction again, as every write did before
         -- migration 12. PostgreSQL lets one notifying transaction commit at a time, cluster-wide, its
@@ -2093,18 +2093,17 @@ extension Migration {
         -- transaction, beside the batches, on the same two cores: without it, 32 writers in 32 rooms
         -- append about 1.3x as fast (1.0-1.8x in ten alternated rounds; one room unchanged:
         -- docs/benchmarks.md, "session 14"), and a subscriber hears of a message at its commit, not
-        -- one round trip after its sender did.
+        -- one round trip after its sender did. No announcement of a send is lost between its commit
+        -- and a killed chatd any more.
         --
-        -- The notifications also become exactly as durable as the messages: no announcement is lost
-        -- between the commit and chatd (killed right after it) any more.
-        --
-        -- chat_send_batch is now migration 16's function, renamed chat_send_batch_unannounced, and
-        -- then one NOTIFY per new message, each room's in seq order. An older chatd, which announces
-        -- its sends itself (chat_announce_seqs), announces them twice during a rolling upgrade; each
-        -- consumer reads a room's events by position, so the second is a no-op.
+        -- chatd now calls chat_send_batch_announced: chat_send_batch (migration 16), then one NOTIFY
+        -- per new message, each room's in seq order. chat_send_batch keeps its contract for an older
+        -- chatd during a rolling upgrade, which announces its sends itself (chat_announce_seqs): with
+        -- NOTIFYs in chat_send_batch, their second announcement would reach SubscribeUser streams as
+        -- a second room_activity.
 
-        -- The rows of chat_send_batch, as a type: the new function keeps them in an array while it
-        -- announces them.
+        -- The rows of chat_send_batch, as a type: chat_send_batch_announced keeps them in an array
+        -- while it announces them.
         CREATE TYPE chat_sent_message AS (
           idx integer, created boolean, error_code text,
           id uuid, room_id uuid, seq bigint, sender_id text, sender_name text, sender_avatar text,
@@ -2113,21 +2112,18 @@ extension Migration {
           deleted_at timestamptz
         );
 
-        ALTER FUNCTION chat_send_batch(uuid[], text[], text[], text[], uuid[])
-          RENAME TO chat_send_batch_unannounced;
-
-        CREATE FUNCTION chat_send_batch(
+        CREATE FUNCTION chat_send_batch_announced(
           p_rooms uuid[], p_senders text[], p_client_msg_ids text[], p_bodies text[], p_reply_tos uuid[]
         ) RETURNS SETOF chat_sent_message LANGUAGE plpgsql AS $$
         DECLARE
           v_sent chat_sent_message[] := ARRAY(
             SELECT ROW(s.*)::chat_sent_message
-            FROM chat_send_batch_unannounced(p_rooms, p_senders, p_client_msg_ids, p_bodies, p_reply_tos) s
+            FROM chat_send_batch(p_rooms, p_senders, p_client_msg_ids, p_bodies, p_reply_tos) s
           );
         BEGIN
-          -- Here rather than in the batch's statements: a failed attempt's NOTIFYs go with its
-          -- subtransaction. (The fallback, 0006's loop, NOTIFYs too; PostgreSQL delivers identical
-          -- notifications of one transaction once.) The sort comes before the calls.
+          -- Here rather than in the batch's statements: a failed set-based attempt's NOTIFYs go with
+          -- its subtransaction. (The fallback, 0006's loop, NOTIFYs too; PostgreSQL delivers
+          -- identical notifications of one transaction once.) The sort comes before the calls.
           PERFORM pg_notify('chat_room_events', s.room_id::text || ':' || s.seq)
           FROM unnest(v_sent) s WHERE s.created ORDER BY s.room_id, s.seq;
           RETURN QUERY SELECT * FROM unnest(v_sent);

@@ -8,7 +8,7 @@ import Synchronization
 /// - a flush shares the waiting sends among the batches that can start now (`BatchQueue`),
 ///   each one `chat_send_batch` call: one transaction, one commit, each room's lock taken in
 ///   one order (migration 15), and the bus told of the new messages by that commit
-///   (migration 17);
+///   (`chat_send_batch_announced`, migration 17);
 /// - the end of a batch answers its senders and queues the next flush behind them, so the
 ///   senders that one batch answered go out together again rather than the first of them
 ///   alone (which cost the database about half of what the other thirty did);
@@ -98,11 +98,10 @@ final class AppendBatcher: Sendable {
       let replies = try sends.map { try $0.replyTo.map(uuid) }
       let senders = sends.map(\.sender)
       let clientIDs = sends.map(\.clientMsgID)
-      // One statement (chat_send_batch, migrations 15 and 17): the append, its NOTIFYs and
-      // every reply.
+      // One statement (migrations 15 and 17): the append, its NOTIFYs and every reply.
       let rows = try await pool.query(
         """
-        SELECT * FROM chat_send_batch(
+        SELECT * FROM chat_send_batch_announced(
           \(rooms)::uuid[], \(senders)::text[], \(clientIDs)::text[], \(sends.map(\.body))::text[],
           \(replies)::uuid[])
         """

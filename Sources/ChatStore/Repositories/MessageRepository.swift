@@ -8,7 +8,7 @@ public struct MessageRepository: Sendable {
   /// SendMessage, through the group commit (`AppendBatcher`): one round trip, one
   /// transaction shared with the sends queued behind it in any room (next seq under the room
   /// lock, the message, its room event, room activity, the sender's read pointer, push rows
-  /// for offline members; announced after the commit). Idempotent on (sender, clientMsgID): a retry returns the original with
+  /// for offline members; announced by its commit). Idempotent on (sender, clientMsgID): a retry returns the original with
   /// `created == false`. `.notFound` for non-members, `.invalidInput` for a reply-to outside
   /// the room.
   public func send(
