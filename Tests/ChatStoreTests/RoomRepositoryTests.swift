@@ -179,30 +179,16 @@ import Testing
     let sent = try await store.messages.send(
       roomID: room.id, sender: "alice", clientMsgID: "ann", body: "x"
     ).message
-    let listener = NotificationListener(configuration: store.pool.configuration)
-    let listening = Task { try await listener.run() }
-    defer { listening.cancel() }
-    var events = listener.events().makeAsyncIterator()
-    #expect(await events.next() == .resync, "listening")
-    let prefix = room.id.lowercased() + ":"
-    // The events after the message (announced by its commit, before LISTEN: skipped anyway).
-    func nextSeq() async -> Int64? {
-      while let event = await events.next() {
-        if case .notification("chat_room_events", let payload) = event, payload.hasPrefix(prefix),
-          let seq = Int64(payload.dropFirst(prefix.count)), seq > sent.seq
-        {
-          return seq
-        }
-      }
-      return nil
-    }
+    // Listening after the message, which was announced by its commit.
+    let announced = await RoomAnnouncements(room: room.id, pool: store.pool)
 
     _ = try await store.rooms.markRead(roomID: room.id, user: "bob", upTo: sent.seq)
-    #expect(await nextSeq() == sent.seq + 1)
+    #expect(await announced.next() == "\(sent.seq + 1)")
     _ = try await store.rooms.markRead(roomID: room.id, user: "bob", upTo: sent.seq)  // no move
     _ = try await store.pool.query(
       "SELECT * FROM chat_mark_read(\(room.id)::uuid, 'alice', \(sent.seq + 1))")
-    #expect(await nextSeq() == sent.seq + 2, "one announcement per event, none for no move")
+    #expect(
+      await announced.next() == "\(sent.seq + 2)", "one announcement per event, none for no move")
     let read = try await store.events.after(roomID: room.id, seq: sent.seq, limit: 10)
     #expect(read.map(\.kind) == [.read, .read])
     #expect(read.map(\.subjectUserID) == ["bob", "alice"])
