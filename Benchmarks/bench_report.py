@@ -115,7 +115,7 @@ def store_ratios(points: Points, **key) -> list[float]:
     swings between runs (the medians of the two rates can come from different runs)."""
     return [float(d["store_per_s"]) / float(d["pgbench_per_s"])
             for d in points.runs("store", "chatd", **key)
-            if "error" not in d and d.get("store_per_s") and d.get("pgbench_per_s")]
+            if "error" not in d and "store_per_s" in d and d.get("pgbench_per_s")]
 
 
 def median_ratio(ratios: list[float]) -> float | None:
@@ -185,6 +185,9 @@ def report(args: argparse.Namespace) -> None:
     w("|---|---|---|---|---|")
     for row in targets:
         w("| " + " | ".join(row) + " |")
+    w("")
+    w("The durable rows' ratio is the median (min–max) of each run's own ratio, not the "
+      "ratio of the two medians beside it (see the durable table).")
     w("")
 
     unary = keys_of(points, "unary", "clients", "streams")
@@ -269,7 +272,7 @@ def report(args: argparse.Namespace) -> None:
     if store:
         w("## Durable send: Benchmarks/StoreAppend/run against pgbench")
         w("")
-        w("| writers | rooms | chatd store appends/s | pgbench inserts/s | ratio, per run |")
+        w("| writers | rooms | chatd store appends/s | pgbench inserts/s | ratio (median of the runs') |")
         w("|---|---|---|---|---|")
         for (writers, rooms) in store:
             key = {"writers": writers, "rooms": rooms}
@@ -278,8 +281,9 @@ def report(args: argparse.Namespace) -> None:
               f"{ratio_spread(store_ratios(points, **key))} |")
         w("")
         w("Ratio: the median (min–max) of each run's chatd rate over that run's pgbench rate. "
-          "The two run back to back on one cluster, while this disk's fsync swings between "
-          "runs, so the medians of the two rates can come from runs in different states.")
+          "The two run back to back on one cluster, while the disk's fsync rate can swing "
+          "between runs, so the medians of the two rates can come from runs in different "
+          "states.")
         w("")
         w("The append is ChatStore's SendMessage transaction through the pool, not the RPC with "
           "its token check: concurrent sends share transactions (group commit), in one room "
